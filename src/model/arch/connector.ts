@@ -1,0 +1,54 @@
+// Connectors from TinyLLaVA Factory, chosen by config's connector_type:
+//   blp_<k>i_<h>x  Linear(k·d → h·k·d) → GELU → Linear(→ LLM hidden)   (MuFun: blp_4i_2x)
+//   mlp<N>x_gelu   Linear(in → D) → (GELU → Linear(D → D)) × (N−1)
+//   linear         Linear(in → D)
+import { ConfigError } from '../config.js';
+import type { Value } from '../ir/graph.js';
+import { gelu, linear } from '../ir/ops.js';
+import type { Params } from './params.js';
+
+export interface ConnectorShape {
+  inFeatures: number; // concatenated audio feature width
+  hidden: number; // LLM hidden size
+}
+
+export type Connector = (x: Value, p: Params) => Value;
+
+export function connectorFor(type: string, s: ConnectorShape): Connector {
+  const blp = /^blp_(\d+)i_(\d+)x$/.exec(type);
+  if (blp) {
+    const h = Number(blp[2]) * s.inFeatures;
+    return (x, p) =>
+      linear(
+        gelu(linear(x, p.get('linear1.weight', [h, s.inFeatures]), p.get('linear1.bias', [h]), s.inFeatures, h)),
+        p.get('linear2.weight', [s.hidden, h]),
+        p.get('linear2.bias', [s.hidden]),
+        h,
+        s.hidden,
+      );
+  }
+  const mlp = /^mlp(\d+)x_gelu$/.exec(type);
+  if (mlp) {
+    const depth = Number(mlp[1]);
+    return (x, p) => {
+      // nn.Sequential indices: Linear at 0, 2, 4, … with GELU between.
+      let y = linear(x, p.get('0.weight', [s.hidden, s.inFeatures]), p.get('0.bias', [s.hidden]), s.inFeatures, s.hidden);
+      for (let i = 1; i < depth; i++) {
+        y = linear(gelu(y), p.get(`${2 * i}.weight`, [s.hidden, s.hidden]), p.get(`${2 * i}.bias`, [s.hidden]), s.hidden, s.hidden);
+      }
+      return y;
+    };
+  }
+  if (type === 'linear') {
+    return (x, p) => linear(x, p.get('weight', [s.hidden, s.inFeatures]), p.get('bias', [s.hidden]), s.inFeatures, s.hidden);
+  }
+  throw new ConfigError(`config.json: unknown connector_type "${type}" (known: blp_<k>i_<h>x, mlp<N>x_gelu, linear)`);
+}
+
+/** blp_<k>i expects k feature layers; say so early rather than fail on a shape. */
+export function checkConnector(type: string, featureLayers: number): void {
+  const blp = /^blp_(\d+)i_(\d+)x$/.exec(type);
+  if (blp && Number(blp[1]) !== featureLayers) {
+    throw new ConfigError(`config.json: connector ${type} takes ${blp[1]} feature layers, but audio_feature_layers has ${featureLayers}`);
+  }
+}

@@ -1,0 +1,44 @@
+// Weights as graph initializers, looked up by their checkpoint names. Every lookup is
+// checked against the checkpoint (present, right shape), so a broken checkpoint fails
+// with one message naming each problem before any session is built.
+import { CheckpointError, type WeightSource } from '../checkpoint.js';
+import type { Graph, Value } from '../ir/graph.js';
+
+export class Params {
+  private constructor(
+    readonly g: Graph,
+    private src: WeightSource,
+    readonly prefix: string,
+    private problems: string[],
+  ) {}
+
+  static root(g: Graph, src: WeightSource): Params {
+    return new Params(g, src, '', []);
+  }
+
+  /** Parameters under `prefix.` (e.g. "layers.3."). */
+  sub(prefix: string): Params {
+    return new Params(this.g, this.src, this.prefix + prefix, this.problems);
+  }
+
+  get(name: string, shape: number[]): Value {
+    const key = this.prefix + name;
+    if (!this.src.has(key)) {
+      this.problems.push(`missing tensor ${key} (expected shape [${shape}])`);
+    } else {
+      const got = this.src.shape(key);
+      if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+        this.problems.push(`tensor ${key} has shape [${got}], expected [${shape}]`);
+      }
+    }
+    return this.g.weight(key, 'float32', shape, () => this.src.float32(key));
+  }
+
+  /** Throws one error listing every missing or mis-shaped tensor. */
+  check(what: string): void {
+    if (!this.problems.length) return;
+    const shown = this.problems.slice(0, 12).join('\n  ');
+    const more = this.problems.length > 12 ? `\n  … and ${this.problems.length - 12} more` : '';
+    throw new CheckpointError(`${what}: checkpoint does not match its config:\n  ${shown}${more}`);
+  }
+}

@@ -1,0 +1,124 @@
+// Qwen3 decoder: RMSNorm pre-norm blocks; attention with per-head q/k RMSNorm before RoPE,
+// grouped-query K/V heads and a KV cache; SwiGLU MLP; final norm and (tied or own) LM head.
+import { type LlmConfig, parseQwenLike } from '../config.js';
+import { int, type Value } from '../ir/graph.js';
+import {
+  ONNX_DTYPE, add, cast, concat, cos, linear, matmul, mul, mulScalar, neg, reshape, rmsNorm, silu, sin, slice,
+  softmax, transpose, unsqueeze, where,
+} from '../ir/ops.js';
+import type { Params } from './params.js';
+
+export const parseConfig = parseQwenLike;
+
+const F32_MIN = -3.4028234663852886e38; // what transformers fills masked scores with
+
+/** cos/sin tables [B, T, 1, hd] for the given positions (computed once, shared by all layers). */
+function rope(positionIds: Value, c: LlmConfig): { cos: Value; sin: Value } {
+  const g = positionIds.graph;
+  const half = c.headDim / 2;
+  const invFreq = Float32Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
+  const freqs = mul(unsqueeze(cast(positionIds, ONNX_DTYPE.float32), [2]), g.constant(invFreq, 'float32', [half]));
+  const emb = unsqueeze(concat([freqs, freqs], -1), [2]);
+  return { cos: cos(emb), sin: sin(emb) };
+}
+
+function rotateHalf(x: Value, hd: number): Value {
+  const x1 = slice(x, [0], [hd / 2], [-1]);
+  const x2 = slice(x, [hd / 2], [hd], [-1]);
+  return concat([neg(x2), x1], -1);
+}
+
+const applyRope = (x: Value, r: { cos: Value; sin: Value }, hd: number) => add(mul(x, r.cos), mul(rotateHalf(x, hd), r.sin));
+
+export interface KvPair {
+  key: Value; // [B, KV, Tpast, hd]
+  value: Value;
+}
+
+function attention(
+  x: Value, p: Params, c: LlmConfig, r: { cos: Value; sin: Value }, allowed: Value, past: KvPair | null,
+): { y: Value; present: KvPair } {
+  const { hiddenSize: D, heads: H, kvHeads: KV, headDim: hd } = c;
+  const rep = H / KV;
+  const qkNorm = (t: Value, name: string) => rmsNorm(t, p.get(`${name}.weight`, [hd]), c.rmsEps);
+  // [B,T,D] → [B,T,heads,hd]: norm and rotate per head, then heads-first for attention.
+  let q = reshape(linear(x, p.get('q_proj.weight', [H * hd, D]), null, D, H * hd), [0, 0, H, hd]);
+  let k = reshape(linear(x, p.get('k_proj.weight', [KV * hd, D]), null, D, KV * hd), [0, 0, KV, hd]);
+  let v = reshape(linear(x, p.get('v_proj.weight', [KV * hd, D]), null, D, KV * hd), [0, 0, KV, hd]);
+  q = transpose(applyRope(qkNorm(q, 'q_norm'), r, hd), [0, 2, 1, 3]);
+  k = transpose(applyRope(qkNorm(k, 'k_norm'), r, hd), [0, 2, 1, 3]);
+  v = transpose(v, [0, 2, 1, 3]);
+  if (past) {
+    k = concat([past.key, k], 2);
+    v = concat([past.value, v], 2);
+  }
+  // Grouped-query attention without copying K/V: each KV head serves `rep` query heads,
+  // so view q as [B, KV, rep, T, hd] and broadcast K/V over the rep axis.
+  const qg = reshape(mulScalar(q, hd ** -0.5), [0, KV, rep, -1, hd]);
+  const kg = unsqueeze(k, [2]);
+  const vg = unsqueeze(v, [2]);
+  const scores = where(allowed, matmul(qg, transpose(kg, [0, 1, 2, 4, 3])), x.graph.scalar(F32_MIN));
+  const att = matmul(softmax(scores), vg); // [B, KV, rep, T, hd]
+  const y = reshape(transpose(reshape(att, [0, H, -1, hd]), [0, 2, 1, 3]), [0, 0, H * hd]);
+  return { y: linear(y, p.get('o_proj.weight', [D, H * hd]), null, H * hd, D), present: { key: k, value: v } };
+}
+
+function mlp(x: Value, p: Params, c: LlmConfig): Value {
+  const { hiddenSize: D, intermediateSize: I } = c;
+  const gate = linear(x, p.get('gate_proj.weight', [I, D]), null, D, I);
+  const up = linear(x, p.get('up_proj.weight', [I, D]), null, D, I);
+  return linear(mul(silu(gate), up), p.get('down_proj.weight', [D, I]), null, I, D);
+}
+
+/**
+ * Which keys each query may see: causal over absolute indices (a query at index Tpast+i sees
+ * keys 0…Tpast+i) and not padding. attentionMask: [B, Tpast+T] int64 → bool [B,1,1,T,Tpast+T].
+ */
+export function attentionAllowed(attentionMask: Value, seqLen: Value): Value {
+  const g = attentionMask.graph;
+  const total = g.op('Shape', [attentionMask], { start: int(1) }); // [Tk]
+  const zero = g.constant([0], 'int64', []);
+  const one = g.constant([1], 'int64', []);
+  const tk = reshape(total, []);
+  const qIdx = g.op('Range', [g.op('Sub', [tk, reshape(seqLen, [])]), tk, one]); // [T]
+  const kIdx = g.op('Range', [zero, tk, one]); // [Tk]
+  const causal = g.op('LessOrEqual', [unsqueeze(kIdx, [0]), unsqueeze(qIdx, [1])]); // [T, Tk]
+  const valid = unsqueeze(cast(attentionMask, ONNX_DTYPE.bool), [1, 2, 3]); // [B,1,1,1,Tk]
+  return g.op('And', [causal, valid]);
+}
+
+export interface DecoderIO {
+  logits: Value;
+  present: KvPair[];
+}
+
+/**
+ * embeds [B,T,D] → final hidden [B,T,D] and the updated cache. `rowsForLogits` (flat indices
+ * into B·T) limits the LM head to the positions that need logits (generation wants one).
+ */
+export function decoder(
+  embeds: Value, p: Params, c: LlmConfig,
+  io: { attentionMask: Value; positionIds: Value; past: KvPair[] | null; rowsForLogits: Value | null },
+): DecoderIO {
+  const g = embeds.graph;
+  const { hiddenSize: D, vocabSize: V } = c;
+  const r = rope(io.positionIds, c);
+  const seqLen = g.op('Shape', [io.positionIds], { start: int(1) });
+  const allowed = attentionAllowed(io.attentionMask, seqLen);
+  let x = embeds;
+  const present: KvPair[] = [];
+  for (let i = 0; i < c.layers; i++) {
+    const lp = p.sub(`model.layers.${i}.`);
+    x = g.scope(`llm.layers.${i}`, () => {
+      const a = attention(rmsNorm(x, lp.get('input_layernorm.weight', [D]), c.rmsEps), lp.sub('self_attn.'), c, r, allowed,
+        io.past ? io.past[i] : null);
+      present.push(a.present);
+      const h = add(x, a.y);
+      return add(h, mlp(rmsNorm(h, lp.get('post_attention_layernorm.weight', [D]), c.rmsEps), lp.sub('mlp.'), c));
+    });
+  }
+  x = rmsNorm(x, p.get('model.norm.weight', [D]), c.rmsEps);
+  if (io.rowsForLogits) x = g.op('Gather', [reshape(x, [-1, D]), io.rowsForLogits], { axis: int(0) });
+  const head = c.tieWordEmbeddings ? p.get('model.embed_tokens.weight', [V, D]) : p.get('lm_head.weight', [V, D]);
+  return { logits: linear(x, head, null, D, V), present };
+}

@@ -1,0 +1,113 @@
+// The conformance run: computes every case of a fixture folder it knows from
+// <dir>/checkpoint, <dir>/cases.json and <dir>/inputs.safetensors alone (never the
+// expected outputs), under the names expected.safetensors uses.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { greedyTokens } from './generate.js';
+import { MufunModel } from './mufun.js';
+import type { RuntimeOptions } from './runtime.js';
+import { SafetensorsFile, type TensorToWrite, writeSafetensors } from './safetensors.js';
+import { type SplicePlan, planSplice } from './splice.js';
+
+export type FixtureOutputs = Record<string, TensorToWrite>;
+
+const f32 = (data: Float32Array, shape: number[]): TensorToWrite => ({ dtype: 'F32', shape, data });
+const i64 = (data: BigInt64Array, shape: number[]): TensorToWrite => ({ dtype: 'I64', shape, data });
+
+function rowsOf(ids: BigInt64Array, shape: number[]): number[][] {
+  const [B, T] = shape;
+  return Array.from({ length: B }, (_, b) => Array.from(ids.subarray(b * T, (b + 1) * T), Number));
+}
+
+/** The first n positions of a one-row plan (a prompt cut short). */
+function truncate(plan: SplicePlan, n: number): SplicePlan {
+  if (plan.batch !== 1 || n > plan.rowLengths[0]) throw new Error(`cannot cut a ${plan.rowLengths[0]}-position row to ${n}`);
+  const cut = <A extends BigInt64Array | Uint8Array>(a: A) => a.subarray(0, n) as A;
+  return { ...plan, length: n, rowLengths: [n], inputIds: cut(plan.inputIds), audioIndex: cut(plan.audioIndex),
+    isAudio: cut(plan.isAudio), attentionMask: cut(plan.attentionMask), positionIds: cut(plan.positionIds), labels: cut(plan.labels) };
+}
+
+export async function runFixture(dir: string, runtime: RuntimeOptions = {}, log: (s: string) => void = () => {}): Promise<FixtureOutputs> {
+  for (const f of ['checkpoint/config.json', 'cases.json', 'inputs.safetensors']) {
+    if (!existsSync(join(dir, f))) throw new Error(`${dir}: no ${f} (not a fixture folder)`);
+  }
+  const cases = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')).cases as Record<string, any>;
+  const inputs = SafetensorsFile.open(join(dir, 'inputs.safetensors'));
+  const model = MufunModel.load(join(dir, 'checkpoint'), runtime);
+  const out: FixtureOutputs = {};
+  const c = model.config;
+  const D = c.llm.hiddenSize;
+  try {
+    // mel: every wave.<name>, clipped by the 30 s rule
+    const mels = new Map<string, Float32Array[]>();
+    for (const name of inputs.tensors.keys()) {
+      if (!name.startsWith('wave.')) continue;
+      const wave = name.slice(5);
+      const clips = await model.melClips(inputs.float32(name));
+      mels.set(wave, clips);
+      clips.forEach((m, j) => (out[`mel.${wave}.${j}`] = f32(m, [c.audioTower.melBins, c.audioTower.maxSourcePositions * 2])));
+    }
+    log(`mel: ${mels.size} waves`);
+
+    if (cases.tower && inputs.tensors.has('tower.input_features')) {
+      const feats = inputs.float32('tower.input_features');
+      const s = await model.audioEncoder(true);
+      const shape = [1, ...inputs.entry('tower.input_features').shape];
+      const r = await s.run({ input_features: new ort.Tensor('float32', feats, shape) });
+      for (const l of new Set(c.audioFeatureLayers)) out[`tower.hidden.${l}`] = f32(r[`hidden.${l}`].data as Float32Array, r[`hidden.${l}`].dims.slice(1) as number[]);
+      out['tower.concat'] = f32(r.concat.data as Float32Array, r.concat.dims.slice(1) as number[]);
+      out['tower.pooled'] = f32(r.pooled.data as Float32Array, r.pooled.dims.slice(1) as number[]);
+      out['tower.connector'] = f32(r.audio_embeds.data as Float32Array, r.audio_embeds.dims.slice(1) as number[]);
+      log('tower');
+    }
+
+    if (cases.text && inputs.tensors.has('text.input_ids')) {
+      const shape = inputs.entry('text.input_ids').shape;
+      const plan = planSplice(rowsOf(inputs.int64('text.input_ids'), shape).map((ids) => ({ ids })), [], model.tokensPerClip);
+      const r = await model.forward(plan, null);
+      out['text.logits'] = f32(r.logits.data as Float32Array, r.logits.dims as number[]);
+      log('text');
+    }
+
+    if (cases.sft && inputs.tensors.has('sft.input_ids')) {
+      const order: string[] = cases.sft.audio_order;
+      const clipMels = order.flatMap((w) => {
+        const m = mels.get(w);
+        if (!m) throw new Error(`sft case: audio ${w} has no wave.${w} input`);
+        return m;
+      });
+      const clipsPerAudio = Array.from(inputs.int64('sft.clips_per_audio'), Number);
+      const audio = await model.encodeClips(clipMels);
+      const shape = inputs.entry('sft.input_ids').shape;
+      const ids = rowsOf(inputs.int64('sft.input_ids'), shape);
+      const labels = rowsOf(inputs.int64('sft.labels'), shape);
+      const plan = planSplice(ids.map((row, b) => ({ ids: row, labels: labels[b] })), clipsPerAudio, model.tokensPerClip);
+      const r = await model.forward(plan, audio, { loss: true });
+      const bt = [plan.batch, plan.length];
+      out['sft.inputs_embeds'] = f32(r.inputsEmbeds!.data as Float32Array, [...bt, D]);
+      out['sft.attention_mask'] = i64(plan.attentionMask, bt);
+      out['sft.labels'] = i64(plan.labels, bt);
+      out['sft.logits'] = f32(r.logits.data as Float32Array, r.logits.dims as number[]);
+      out['sft.loss'] = f32(Float32Array.of(r.loss!), [1]);
+      log('sft');
+
+      if (cases.gen) {
+        // Row 0's audios come first in appearance order; its plan indexes the same embeddings.
+        const row0 = planSplice([{ ids: ids[0] }], clipsPerAudio.slice(0, ids[0].filter((t) => t === -200).length), model.tokensPerClip);
+        const n = cases.gen.n_prompt_positions ?? row0.rowLengths[0];
+        const tokens = await greedyTokens(model, truncate(row0, n), audio, cases.gen.n_tokens ?? 8);
+        out['gen.tokens'] = i64(BigInt64Array.from(tokens.map(BigInt)), [tokens.length]);
+        log('gen');
+      }
+    }
+  } finally {
+    inputs.close();
+    await model.release();
+  }
+  return out;
+}
+
+export async function writeFixtureOutputs(path: string, out: FixtureOutputs): Promise<void> {
+  writeSafetensors(path, out, { producer: 'mufun fixture' });
+}

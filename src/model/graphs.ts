@@ -1,0 +1,107 @@
+// The two graphs MuFun runs as: the audio encoder (log-mel clips → tower → pool →
+// connector → audio embeddings) and the LLM (splice → Qwen3 decoder → logits, with an
+// optional KV cache and an optional shifted cross-entropy loss).
+import { connectorFor } from './arch/connector.js';
+import { Params } from './arch/params.js';
+import { poolFeatures } from './arch/whisper.js';
+import type { WeightSource } from './checkpoint.js';
+import type { MufunConfig } from './config.js';
+import { Graph, int, type Value } from './ir/graph.js';
+import { reshape, slice } from './ir/ops.js';
+import { audioTowerArch, llmArch } from './registry.js';
+import { spliceEmbeds } from './splice.js';
+
+export const TOWER_PREFIX = 'vision_tower._vision_tower.';
+export const CONNECTOR_PREFIX = 'connector._connector.';
+export const LLM_PREFIX = 'language_model.';
+
+/** Audio embeddings per 30 s clip (MuFun: 1500 positions / 5 = 300). */
+export function tokensPerClip(cfg: MufunConfig): number {
+  return Math.floor(cfg.audioTower.maxSourcePositions / cfg.audioPoolStride);
+}
+
+/**
+ * input_features [B, melBins, frames] → audio_embeds [B, tokensPerClip, hidden].
+ * With `debug`, also outputs hidden.<i> for each feature layer, concat and pooled.
+ */
+export function buildAudioEncoderGraph(cfg: MufunConfig, src: WeightSource, debug = false): Graph {
+  const t = cfg.audioTower;
+  const g = new Graph('audio_encoder');
+  const root = Params.root(g, src);
+  const frames = t.maxSourcePositions * 2;
+  const x = g.input('input_features', 'float32', ['clips', t.melBins, frames]);
+  const hidden = audioTowerArch(cfg).audioTower(x, root.sub(TOWER_PREFIX), t, cfg.audioFeatureLayers);
+  const { concat, pooled } = poolFeatures(hidden, cfg.audioFeatureLayers, cfg.audioPoolStride);
+  const width = cfg.audioFeatureLayers.length * t.dModel;
+  const connector = connectorFor(cfg.connectorType, { inFeatures: width, hidden: cfg.llm.hiddenSize });
+  const embeds = g.scope('connector', () => connector(pooled, root.sub(CONNECTOR_PREFIX)));
+  root.check('audio encoder');
+  g.output(embeds, 'audio_embeds', 'float32', ['clips', tokensPerClip(cfg), cfg.llm.hiddenSize]);
+  if (debug) {
+    for (const l of new Set(cfg.audioFeatureLayers)) g.output(hidden.get(l)!, `hidden.${l}`, 'float32', ['clips', t.maxSourcePositions, t.dModel]);
+    g.output(concat, 'concat', 'float32', ['clips', t.maxSourcePositions, width]);
+    g.output(pooled, 'pooled', 'float32', ['clips', tokensPerClip(cfg), width]);
+  }
+  return g;
+}
+
+export interface LlmGraphOptions {
+  /** past_key.i / past_value.i inputs and present_key.i / present_value.i outputs. */
+  kvCache: boolean;
+  /** 'rows': logits only for the flat positions in `logits_rows` [N] (generation); 'all': [B,T,V]. */
+  logits: 'rows' | 'all';
+  /** labels [B,T] input and the mean shifted cross-entropy `loss` output (MuFun's SFT loss). */
+  loss: boolean;
+  /** also output the spliced inputs_embeds (conformance checks). */
+  debug?: boolean;
+}
+
+/**
+ * Inputs: input_ids, audio_index, is_audio, position_ids [B,T]; audio_embeds [N, hidden];
+ * attention_mask [B, Tpast+T]; (past_*). Outputs: logits, (present_*, loss, inputs_embeds).
+ */
+export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOptions): Graph {
+  const c = cfg.llm;
+  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}`);
+  const p = Params.root(g, src).sub(LLM_PREFIX);
+  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const audioEmbeds = g.input('audio_embeds', 'float32', ['audio_rows', c.hiddenSize]);
+  const audioIndex = g.input('audio_index', 'int64', ['batch', 'seq']);
+  const isAudio = g.input('is_audio', 'bool', ['batch', 'seq']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'total']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const past = o.kvCache
+    ? Array.from({ length: c.layers }, (_, i) => ({
+        key: g.input(`past_key.${i}`, 'float32', ['batch', c.kvHeads, 'past', c.headDim]),
+        value: g.input(`past_value.${i}`, 'float32', ['batch', c.kvHeads, 'past', c.headDim]),
+      }))
+    : null;
+  const rows = o.logits === 'rows' ? g.input('logits_rows', 'int64', ['rows']) : null;
+
+  const embedTokens = p.get('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
+  const embeds = spliceEmbeds(embedTokens, ids, audioEmbeds, audioIndex, isAudio, attentionMask);
+  const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask, positionIds, past, rowsForLogits: rows });
+  p.check('language model');
+
+  g.output(out.logits, 'logits', 'float32', o.logits === 'rows' ? ['rows', c.vocabSize] : ['batch', 'seq', c.vocabSize]);
+  if (o.kvCache) {
+    out.present.forEach((kv, i) => {
+      g.output(kv.key, `present_key.${i}`, 'float32', ['batch', c.kvHeads, 'total', c.headDim]);
+      g.output(kv.value, `present_value.${i}`, 'float32', ['batch', c.kvHeads, 'total', c.headDim]);
+    });
+  }
+  if (o.loss) {
+    const labels = g.input('labels', 'int64', ['batch', 'seq']);
+    g.output(shiftedCrossEntropy(out.logits, labels, c.vocabSize, cfg.ignoreIndex), 'loss', 'float32', []);
+  }
+  if (o.debug) g.output(embeds, 'inputs_embeds', 'float32', ['batch', 'seq', c.hiddenSize]);
+  return g;
+}
+
+/** mean over labels ≠ ignore of −log softmax(logits[:, t])[labels[:, t+1]]. */
+export function shiftedCrossEntropy(logits: Value, labels: Value, vocab: number, ignoreIndex: number): Value {
+  const g = logits.graph;
+  const scores = reshape(slice(logits, [0], [-1], [1]), [-1, vocab]);
+  const targets = reshape(slice(labels, [1], [Number.MAX_SAFE_INTEGER], [1]), [-1]);
+  return g.op('SoftmaxCrossEntropyLoss', [scores, targets], { ignore_index: int(ignoreIndex), reduction: { kind: 'string', v: 'mean' } });
+}

@@ -1,0 +1,134 @@
+// MufunModel: a loaded checkpoint and the ONNX Runtime sessions that run it.
+//   wave@16k ─clips→ log-mel ─audio encoder→ clip embeddings ─splice+LLM→ logits
+// Sessions are built on first use, so loading is cheap and only what is used costs memory.
+import * as ort from 'onnxruntime-node';
+import { LogMel, clipWaveform } from './audio/mel.js';
+import { Checkpoint } from './checkpoint.js';
+import { type MufunConfig, clipSamples } from './config.js';
+import { type LlmGraphOptions, buildAudioEncoderGraph, buildLlmGraph, tokensPerClip } from './graphs.js';
+import { resolveConfig } from './registry.js';
+import { type RuntimeOptions, createSession } from './runtime.js';
+import type { SplicePlan } from './splice.js';
+
+export type LlmVariant = 'generate' | 'logits' | 'loss';
+
+const LLM_VARIANTS: Record<LlmVariant, LlmGraphOptions> = {
+  generate: { kvCache: true, logits: 'rows', loss: false },
+  logits: { kvCache: false, logits: 'all', loss: false, debug: true },
+  loss: { kvCache: false, logits: 'all', loss: true, debug: true },
+};
+
+export interface ForwardResult {
+  logits: ort.Tensor;
+  loss?: number;
+  inputsEmbeds?: ort.Tensor;
+}
+
+export class MufunModel {
+  private sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private melSession: Promise<LogMel> | null = null;
+
+  private constructor(
+    readonly checkpoint: Checkpoint,
+    readonly config: MufunConfig,
+    readonly runtime: RuntimeOptions,
+  ) {}
+
+  /** Opens a Hugging Face MuFun folder; validates config names now, tensors when a graph is built. */
+  static load(dir: string, runtime: RuntimeOptions = {}): MufunModel {
+    const ck = Checkpoint.open(dir);
+    try {
+      return new MufunModel(ck, resolveConfig(ck.rawConfig), runtime);
+    } catch (e) {
+      ck.close();
+      throw e;
+    }
+  }
+
+  get tokensPerClip(): number {
+    return tokensPerClip(this.config);
+  }
+
+  get clipSamples(): number {
+    return clipSamples(this.config.audioTower);
+  }
+
+  private session(key: string, build: () => Parameters<typeof createSession>[0]): Promise<ort.InferenceSession> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = Promise.resolve().then(() => createSession(build(), this.checkpoint.sourceId(), this.runtime));
+      s.catch(() => this.sessions.delete(key)); // a failed build can be retried
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  audioEncoder(debug = false): Promise<ort.InferenceSession> {
+    return this.session(`audio${debug ? '_debug' : ''}`, () => buildAudioEncoderGraph(this.config, this.checkpoint, debug));
+  }
+
+  llm(variant: LlmVariant): Promise<ort.InferenceSession> {
+    return this.session(`llm_${variant}`, () => buildLlmGraph(this.config, this.checkpoint, LLM_VARIANTS[variant]));
+  }
+
+  logMel(): Promise<LogMel> {
+    this.melSession ??= LogMel.create(this.config.audioTower.melBins, {
+      clipSamples: this.clipSamples,
+      executionProviders: ['cpu'], // STFT-as-conv is cheap; keep the GPU for the tower and LLM
+      intraOpNumThreads: this.runtime.threads,
+    });
+    return this.melSession;
+  }
+
+  /** 16 kHz mono → one log-mel [melBins·frames] per clip (30 s rule of MuFun). */
+  async melClips(wave16k: Float32Array): Promise<Float32Array[]> {
+    const mel = await this.logMel();
+    const out: Float32Array[] = [];
+    for (const clip of clipWaveform(wave16k, this.clipSamples)) out.push(await mel.compute(clip));
+    return out;
+  }
+
+  /** Log-mel clips → audio embeddings [clips·tokensPerClip, hidden], in clip order. */
+  async encodeClips(mels: Float32Array[]): Promise<Float32Array> {
+    const t = this.config.audioTower;
+    const frames = t.maxSourcePositions * 2;
+    const per = t.melBins * frames;
+    const batch = new Float32Array(mels.length * per);
+    mels.forEach((m, i) => batch.set(m, i * per));
+    const s = await this.audioEncoder();
+    const { audio_embeds } = await s.run({ input_features: new ort.Tensor('float32', batch, [mels.length, t.melBins, frames]) });
+    return audio_embeds.data as Float32Array;
+  }
+
+  /** A full forward over a spliced batch (no cache): all logits, and the SFT loss if asked. */
+  async forward(plan: SplicePlan, audioEmbeds: Float32Array | null, opts: { loss?: boolean } = {}): Promise<ForwardResult> {
+    const s = await this.llm(opts.loss ? 'loss' : 'logits');
+    const feeds = this.feeds(plan, audioEmbeds);
+    if (opts.loss) feeds.labels = new ort.Tensor('int64', plan.labels, [plan.batch, plan.length]);
+    const out = await s.run(feeds);
+    return { logits: out.logits, inputsEmbeds: out.inputs_embeds, loss: opts.loss ? (out.loss.data as Float32Array)[0] : undefined };
+  }
+
+  /** The splice plan as graph inputs; an empty audio input is one zero row (never read). */
+  feeds(plan: SplicePlan, audioEmbeds: Float32Array | null): Record<string, ort.Tensor> {
+    const D = this.config.llm.hiddenSize;
+    const shape = [plan.batch, plan.length];
+    const audio = audioEmbeds && audioEmbeds.length ? audioEmbeds : new Float32Array(D);
+    return {
+      input_ids: new ort.Tensor('int64', plan.inputIds, shape),
+      audio_embeds: new ort.Tensor('float32', audio, [audio.length / D, D]),
+      audio_index: new ort.Tensor('int64', plan.audioIndex, shape),
+      is_audio: new ort.Tensor('bool', plan.isAudio, shape),
+      attention_mask: new ort.Tensor('int64', plan.attentionMask, shape),
+      position_ids: new ort.Tensor('int64', plan.positionIds, shape),
+    };
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s.catch(() => null))?.release();
+    this.sessions.clear();
+    if (this.melSession) await (await this.melSession).release();
+    this.melSession = null;
+    this.checkpoint.close();
+  }
+}
