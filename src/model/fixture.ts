@@ -111,3 +111,66 @@ export async function runFixture(dir: string, runtime: RuntimeOptions = {}, log:
 export async function writeFixtureOutputs(path: string, out: FixtureOutputs): Promise<void> {
   writeSafetensors(path, out, { producer: 'mufun fixture' });
 }
+
+export interface CaseReport {
+  metric: 'max_abs' | 'rel' | 'exact';
+  error: number;
+  tolerance: number;
+  ok: boolean;
+}
+
+export interface FixtureReport {
+  pass: boolean;
+  cases: Record<string, CaseReport>;
+  /** expected outputs this engine does not compute yet */
+  notComputed: string[];
+}
+
+/** The fixtures README's tolerances, by output name. */
+export function toleranceFor(name: string): { metric: CaseReport['metric']; tolerance: number } {
+  if (name.startsWith('mel.') || name.startsWith('resample.')) return { metric: 'max_abs', tolerance: 1e-4 };
+  if (name === 'gen.tokens' || name === 'sft.attention_mask' || name === 'sft.labels') return { metric: 'exact', tolerance: 0 };
+  if (name.startsWith('sft.grad.') || name.startsWith('lora.grad.')) return { metric: 'rel', tolerance: 1e-3 };
+  return { metric: 'rel', tolerance: 1e-4 };
+}
+
+function numbers(t: TensorToWrite): Float64Array {
+  return Float64Array.from(t.data as ArrayLike<number | bigint>, Number);
+}
+
+export function compareFixture(out: FixtureOutputs, expectedPath: string): FixtureReport {
+  const exp = SafetensorsFile.open(expectedPath);
+  const report: FixtureReport = { pass: true, cases: {}, notComputed: [] };
+  try {
+    for (const [name, e] of exp.tensors) {
+      const got = out[name];
+      if (!got) {
+        report.notComputed.push(name);
+        continue;
+      }
+      const { metric, tolerance } = toleranceFor(name);
+      const want = e.dtype.startsWith('I') ? Float64Array.from(exp.int64(name), Number) : Float64Array.from(exp.float32(name));
+      const a = numbers(got);
+      let error: number;
+      if (a.length !== want.length || got.shape.join() !== e.shape.join()) {
+        error = Infinity;
+      } else if (metric === 'rel') {
+        let num = 0, den = 0;
+        for (let i = 0; i < a.length; i++) {
+          num += (a[i] - want[i]) ** 2;
+          den += want[i] ** 2;
+        }
+        error = Math.sqrt(num) / (Math.sqrt(den) + 1e-30);
+      } else {
+        error = 0;
+        for (let i = 0; i < a.length; i++) error = Math.max(error, Math.abs(a[i] - want[i]));
+      }
+      const ok = error <= tolerance;
+      report.cases[name] = { metric, error, tolerance, ok };
+      report.pass &&= ok;
+    }
+  } finally {
+    exp.close();
+  }
+  return report;
+}

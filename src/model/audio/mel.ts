@@ -1,5 +1,5 @@
 // Whisper's log-mel spectrogram (WhisperFeatureExtractor; `log_mel` in torch_mufun.py) as an
-// ONNX graph: reflect pad, STFT as one strided Conv (a GEMM in ONNX Runtime), power, mel
+// ONNX graph: reflect pad, framing, STFT as one GEMM against a windowed DFT basis, power, mel
 // filterbank, log10 with Whisper's dynamic-range clamp. Also the 30 s clipping rule.
 import * as ort from 'onnxruntime-node';
 import { Graph, str } from '../ir/graph.js';
@@ -106,15 +106,16 @@ export function buildLogMelGraph(nMels: number, clipSamples = CLIP_SAMPLES): Gra
 
   // Frames [frames, 400] without a gather: cut the signal into 80-sample blocks (gcd of hop
   // and n_fft); frame t is blocks 2t..2t+4, so it is 5 strided slices of the blocks side by side.
-  const block = 80, step = HOP / block, perFrame = N_FFT / block;
+  const block = 80, step = HOP / block, perFrame = N_FFT / block; // 80 = gcd(160, 400)
   const blocks = reshape(padded, [(clipSamples + N_FFT) / block, block]);
   const cols = Array.from({ length: perFrame }, (_, j) =>
     g.op('Slice', [blocks, g.ints([j]), g.ints([j + step * frames]), g.ints([0]), g.ints([step])]),
   );
   const framed = concat(cols, 1);
 
-  // STFT as one GEMM against the windowed DFT basis, accumulated in float64: a float32 sum of
-  // 400 products loses ~1e-4 in the quietest bins (the 80 dB floor keeps them), the tolerance.
+  // STFT as one GEMM against the windowed DFT basis, accumulated in float64: summed in float32
+  // (a Conv), 400 products are off by up to 1e-4 in the quietest bins the 80 dB floor keeps;
+  // in float64 the error is the reference's own FFT rounding (~3e-5). ORT's Conv has no float64.
   const basis = g.weight('stft.basis', 'float32', [N_FFT, 2 * N_FREQ], dftBasis());
   const spec = matmul(cast(framed, DOUBLE), cast(basis, DOUBLE)); // [frames, re 201 | im 201]
   const re = slice(spec, [0], [N_FREQ], [1]);

@@ -1,0 +1,32 @@
+// The `mufun` command. Each subcommand lives in commands/<name>.ts.
+import { Command, InvalidArgumentError } from 'commander';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../model/runtime.js';
+import { fixtureCommand } from './commands/fixture.js';
+import { infoCommand } from './commands/info.js';
+
+export function parseEp(v: string): ExecutionProvider {
+  if (!EXECUTION_PROVIDERS.includes(v as ExecutionProvider)) {
+    throw new InvalidArgumentError(`must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
+  }
+  return v as ExecutionProvider;
+}
+
+export function parseThreads(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function program(): Command {
+  const p = new Command('mufun')
+    .description('MuFun Studio: music understanding with MuFun audio-language models on ONNX Runtime')
+    .version('0.1.0')
+    .showHelpAfterError();
+  p.addCommand(fixtureCommand());
+  p.addCommand(infoCommand());
+  return p;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await program().parseAsync(argv);
+}
