@@ -12,6 +12,10 @@ export interface WeightSource {
   shape(name: string): number[];
   float32(name: string): Float32Array;
   names(): string[];
+  /** Identifies the weights for the exported-graph cache. */
+  sourceId(): string;
+  /** Synthetic sources (benchmarks) make any tensor asked for, of the shape asked for. */
+  synthesize?(name: string, shape: number[]): Float32Array;
 }
 
 export class Checkpoint implements WeightSource {

@@ -3,7 +3,7 @@
 // Sessions are built on first use, so loading is cheap and only what is used costs memory.
 import * as ort from 'onnxruntime-node';
 import { LogMel, clipWaveform } from './audio/mel.js';
-import { Checkpoint } from './checkpoint.js';
+import { Checkpoint, type WeightSource } from './checkpoint.js';
 import { type MufunConfig, clipSamples } from './config.js';
 import { type LlmGraphOptions, buildAudioEncoderGraph, buildLlmGraph, tokensPerClip } from './graphs.js';
 import { resolveConfig } from './registry.js';
@@ -29,7 +29,7 @@ export class MufunModel {
   private melSession: Promise<LogMel> | null = null;
 
   private constructor(
-    readonly checkpoint: Checkpoint,
+    readonly weights: WeightSource & { close?(): void },
     readonly config: MufunConfig,
     readonly runtime: RuntimeOptions,
   ) {}
@@ -45,6 +45,11 @@ export class MufunModel {
     }
   }
 
+  /** A model from a config.json object and any weight source (e.g. SyntheticWeights). */
+  static fromConfig(rawConfig: Record<string, any>, weights: WeightSource, runtime: RuntimeOptions = {}): MufunModel {
+    return new MufunModel(weights, resolveConfig(rawConfig), runtime);
+  }
+
   get tokensPerClip(): number {
     return tokensPerClip(this.config);
   }
@@ -56,7 +61,7 @@ export class MufunModel {
   private session(key: string, build: () => Parameters<typeof createSession>[0]): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = Promise.resolve().then(() => createSession(build(), this.checkpoint.sourceId(), this.runtime));
+      s = Promise.resolve().then(() => createSession(build(), this.weights.sourceId(), this.runtime));
       s.catch(() => this.sessions.delete(key)); // a failed build can be retried
       this.sessions.set(key, s);
     }
@@ -64,11 +69,11 @@ export class MufunModel {
   }
 
   audioEncoder(debug = false): Promise<ort.InferenceSession> {
-    return this.session(`audio${debug ? '_debug' : ''}`, () => buildAudioEncoderGraph(this.config, this.checkpoint, debug));
+    return this.session(`audio${debug ? '_debug' : ''}`, () => buildAudioEncoderGraph(this.config, this.weights, debug));
   }
 
   llm(variant: LlmVariant): Promise<ort.InferenceSession> {
-    return this.session(`llm_${variant}`, () => buildLlmGraph(this.config, this.checkpoint, LLM_VARIANTS[variant]));
+    return this.session(`llm_${variant}`, () => buildLlmGraph(this.config, this.weights, LLM_VARIANTS[variant]));
   }
 
   logMel(): Promise<LogMel> {
@@ -129,6 +134,6 @@ export class MufunModel {
     this.sessions.clear();
     if (this.melSession) await (await this.melSession).release();
     this.melSession = null;
-    this.checkpoint.close();
+    this.weights.close?.();
   }
 }

@@ -23,6 +23,8 @@ export class Params {
 
   get(name: string, shape: number[]): Value {
     const key = this.prefix + name;
+    const synth = this.src.synthesize?.bind(this.src);
+    if (synth) return this.g.weight(key, 'float32', shape, () => synth(key, shape));
     if (!this.src.has(key)) {
       this.problems.push(`missing tensor ${key} (expected shape [${shape}])`);
     } else {

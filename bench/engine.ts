@@ -1,0 +1,73 @@
+// Engine forward speed for a config (random weights), next to PyTorch on the same config and
+// thread count: log-mel and tower ms per 30 s clip, prefill ms, decode tokens/s.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { greedyTokens } from '../src/model/generate.js';
+import { MufunModel } from '../src/model/mufun.js';
+import type { ExecutionProvider } from '../src/model/runtime.js';
+import { planSplice } from '../src/model/splice.js';
+import { SyntheticWeights } from '../src/model/synthetic.js';
+import { torchBench } from './baseline.js';
+import { bestMs } from './timing.js';
+
+export interface EngineBenchOptions {
+  config: string;
+  threads: number;
+  ep: ExecutionProvider;
+  prompt: number;
+  newTokens: number;
+  baseline: boolean;
+}
+
+export async function engineBench(o: EngineBenchOptions): Promise<Record<string, unknown>> {
+  const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, prompt: o.prompt, new: o.newTokens, clips: 1 }) : null;
+  const cacheDir = mkdtempSync(join(tmpdir(), 'mufun-bench-'));
+  const raw = JSON.parse(readFileSync(o.config, 'utf8'));
+  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir });
+  const ours: Record<string, number> = {};
+  try {
+    const wave = new Float32Array(model.clipSamples).map(() => (Math.random() - 0.5) * 0.2);
+    const mel = await model.logMel();
+    ours.mel_ms_per_clip = await bestMs(() => mel.compute(wave));
+    const feats = await model.melClips(wave);
+    await model.audioEncoder();
+    ours.tower_ms_per_clip = await bestMs(() => model.encodeClips(feats));
+
+    const V = model.config.llm.vocabSize;
+    const ids = Array.from({ length: o.prompt }, () => Math.floor(Math.random() * V));
+    const plan = planSplice([{ ids }], [], model.tokensPerClip);
+    // What chat runs: the prompt through the KV-cache graph, logits for the last position only.
+    const gen = await model.llm('generate');
+    const { KvCache } = await import('../src/model/kvcache.js');
+    ours.prefill_ms = await bestMs(() =>
+      gen.run({ ...model.feeds(plan, null), ...new KvCache(model.config.llm).feeds(),
+        logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]) }));
+    const tDecode = await bestMs(() => greedyTokens(model, plan, null, o.newTokens + 1), 2);
+    ours.decode_tokens_per_s = o.newTokens / ((tDecode - ours.prefill_ms) / 1000);
+    // The same work as the baseline's prefill: logits for every prompt position.
+    await model.llm('logits');
+    ours.prefill_all_logits_ms = await bestMs(() => model.forward(plan, null));
+  } finally {
+    await model.release();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Number((a / b).toFixed(3)) : null);
+  return {
+    bench: 'engine',
+    config: basename(o.config, '.json'),
+    threads: o.threads,
+    ep: o.ep,
+    prompt_tokens: o.prompt,
+    ours,
+    pytorch,
+    ours_over_pytorch: pytorch && !pytorch.error ? {
+      mel_ms_per_clip: ratio(ours.mel_ms_per_clip, pytorch.mel_ms_per_clip),
+      tower_ms_per_clip: ratio(ours.tower_ms_per_clip, pytorch.tower_ms_per_clip),
+      prefill_ms: ratio(ours.prefill_ms, pytorch.prefill_ms),
+      prefill_all_logits_ms: ratio(ours.prefill_all_logits_ms, pytorch.prefill_ms),
+      decode_tokens_per_s: ratio(ours.decode_tokens_per_s, pytorch.decode_tokens_per_s),
+    } : null,
+  };
+}
