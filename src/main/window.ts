@@ -1,0 +1,42 @@
+// The studio window, locked down: isolated, sandboxed, no Node, no navigation, no popups.
+
+import { BrowserWindow, shell } from 'electron';
+
+export interface WindowOptions {
+  preloadPath: string;
+  /** Loads this URL (the dev server) when set, otherwise the built index.html. */
+  devServerUrl?: string;
+  indexHtmlPath: string;
+}
+
+export function createMainWindow(opts: WindowOptions): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 720,
+    minHeight: 480,
+    title: 'MuFun Studio',
+    show: false,
+    webPreferences: {
+      preload: opts.preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+
+  win.once('ready-to-show', () => win.show());
+
+  // The UI is a single page: links never navigate the window; http(s) links open in the browser.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+
+  if (opts.devServerUrl) void win.loadURL(opts.devServerUrl);
+  else void win.loadFile(opts.indexHtmlPath);
+  return win;
+}
