@@ -34,11 +34,15 @@ export class MufunModel {
     readonly runtime: RuntimeOptions,
   ) {}
 
-  /** Opens a Hugging Face MuFun folder; validates config names now, tensors when a graph is built. */
+  /** Opens a Hugging Face MuFun folder and checks every tensor's presence and shape (no weights read). */
   static load(dir: string, runtime: RuntimeOptions = {}): MufunModel {
     const ck = Checkpoint.open(dir);
     try {
-      return new MufunModel(ck, resolveConfig(ck.rawConfig), runtime);
+      const cfg = resolveConfig(ck.rawConfig);
+      // Building the graphs reads only names and shapes; Params throws listing every problem.
+      buildAudioEncoderGraph(cfg, ck);
+      buildLlmGraph(cfg, ck, LLM_VARIANTS.generate);
+      return new MufunModel(ck, cfg, runtime);
     } catch (e) {
       ck.close();
       throw e;

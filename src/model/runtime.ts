@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { BYTES, type Graph, numel } from './ir/graph.js';
 import { exportOnnx } from './ir/onnx.js';
@@ -36,8 +37,8 @@ export function providersAvailable(): { name: ExecutionProvider; installed: bool
 }
 
 function ortBinDir(): string {
-  const pkg = join(process.cwd(), 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch);
-  return pkg;
+  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
 }
 
 export function defaultCacheDir(): string {

@@ -45,8 +45,9 @@ export function connectorFor(type: string, s: ConnectorShape): Connector {
   throw new ConfigError(`config.json: unknown connector_type "${type}" (known: blp_<k>i_<h>x, mlp<N>x_gelu, linear)`);
 }
 
-/** blp_<k>i expects k feature layers; say so early rather than fail on a shape. */
+/** Rejects unknown names, and blp_<k>i with other than k feature layers, before any shape fails. */
 export function checkConnector(type: string, featureLayers: number): void {
+  connectorFor(type, { inFeatures: 1, hidden: 1 }); // throws on an unknown name
   const blp = /^blp_(\d+)i_(\d+)x$/.exec(type);
   if (blp && Number(blp[1]) !== featureLayers) {
     throw new ConfigError(`config.json: connector ${type} takes ${blp[1]} feature layers, but audio_feature_layers has ${featureLayers}`);
