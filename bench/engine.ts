@@ -40,9 +40,8 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
     const plan = planSplice([{ ids }], [], model.tokensPerClip);
     // What chat runs: the prompt through the KV-cache graph, logits for the last position only.
     const gen = await model.llm('generate');
-    const { KvCache } = await import('../src/model/kvcache.js');
     ours.prefill_ms = await bestMs(() =>
-      gen.run({ ...model.feeds(plan, null), ...new KvCache(model.config.llm).feeds(),
+      gen.run({ ...model.feeds(plan, null), ...model.newCache().feeds(),
         logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]) }));
     const tDecode = await bestMs(() => greedyTokens(model, plan, null, o.newTokens + 1), 2);
     ours.decode_tokens_per_s = o.newTokens / ((tDecode - ours.prefill_ms) / 1000);

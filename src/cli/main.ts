@@ -11,6 +11,11 @@ export function parseEp(v: string): ExecutionProvider {
   return v as ExecutionProvider;
 }
 
+export function parseDtype(v: string): 'float32' | 'float16' {
+  if (v !== 'float32' && v !== 'float16') throw new InvalidArgumentError('must be float32 or float16');
+  return v;
+}
+
 export function parseThreads(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');

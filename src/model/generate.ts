@@ -1,7 +1,6 @@
 // Decoding with the KV cache: one prefill over the spliced prompt, then one token per step.
 // Only the positions that need logits are projected onto the vocabulary.
 import * as ort from 'onnxruntime-node';
-import { KvCache } from './kvcache.js';
 import type { MufunModel } from './mufun.js';
 import type { SplicePlan } from './splice.js';
 
@@ -15,7 +14,7 @@ export function argmax(x: Float32Array, offset = 0, n = x.length): number {
 export async function greedyTokens(model: MufunModel, plan: SplicePlan, audioEmbeds: Float32Array | null, maxNew: number): Promise<number[]> {
   if (plan.batch !== 1) throw new Error('greedyTokens takes one row');
   const s = await model.llm('generate');
-  const cache = new KvCache(model.config.llm);
+  const cache = model.newCache();
   const V = model.config.llm.vocabSize;
   const n = plan.rowLengths[0];
   let out = await s.run({

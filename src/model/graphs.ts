@@ -7,7 +7,7 @@ import { poolFeatures } from './arch/whisper.js';
 import type { WeightSource } from './checkpoint.js';
 import type { MufunConfig } from './config.js';
 import { Graph, int, type Value } from './ir/graph.js';
-import { reshape, slice } from './ir/ops.js';
+import { reshape, slice, toDtype } from './ir/ops.js';
 import { audioTowerArch, llmArch } from './registry.js';
 import { spliceEmbeds } from './splice.js';
 
@@ -24,10 +24,10 @@ export function tokensPerClip(cfg: MufunConfig): number {
  * input_features [B, melBins, frames] → audio_embeds [B, tokensPerClip, hidden].
  * With `debug`, also outputs hidden.<i> for each feature layer, concat and pooled.
  */
-export function buildAudioEncoderGraph(cfg: MufunConfig, src: WeightSource, debug = false): Graph {
+export function buildAudioEncoderGraph(cfg: MufunConfig, src: WeightSource, debug = false, dtype: FloatType = 'float32'): Graph {
   const t = cfg.audioTower;
-  const g = new Graph('audio_encoder');
-  const root = Params.root(g, src);
+  const g = new Graph(`audio_encoder_${dtype}`);
+  const root = Params.root(g, src, dtype);
   const frames = t.maxSourcePositions * 2;
   const x = g.input('input_features', 'float32', ['clips', t.melBins, frames]);
   const hidden = audioTowerArch(cfg).audioTower(x, root.sub(TOWER_PREFIX), t, cfg.audioFeatureLayers);
@@ -36,11 +36,12 @@ export function buildAudioEncoderGraph(cfg: MufunConfig, src: WeightSource, debu
   const connector = connectorFor(cfg.connectorType, { inFeatures: width, hidden: cfg.llm.hiddenSize });
   const embeds = g.scope('connector', () => connector(pooled, root.sub(CONNECTOR_PREFIX)));
   root.check('audio encoder');
-  g.output(embeds, 'audio_embeds', 'float32', ['clips', tokensPerClip(cfg), cfg.llm.hiddenSize]);
+  const f32 = (v: Value) => toDtype(v, 'float32');
+  g.output(f32(embeds), 'audio_embeds', 'float32', ['clips', tokensPerClip(cfg), cfg.llm.hiddenSize]);
   if (debug) {
-    for (const l of new Set(cfg.audioFeatureLayers)) g.output(hidden.get(l)!, `hidden.${l}`, 'float32', ['clips', t.maxSourcePositions, t.dModel]);
-    g.output(concat, 'concat', 'float32', ['clips', t.maxSourcePositions, width]);
-    g.output(pooled, 'pooled', 'float32', ['clips', tokensPerClip(cfg), width]);
+    for (const l of new Set(cfg.audioFeatureLayers)) g.output(f32(hidden.get(l)!), `hidden.${l}`, 'float32', ['clips', t.maxSourcePositions, t.dModel]);
+    g.output(f32(concat), 'concat', 'float32', ['clips', t.maxSourcePositions, width]);
+    g.output(f32(pooled), 'pooled', 'float32', ['clips', tokensPerClip(cfg), width]);
   }
   return g;
 }
@@ -54,7 +55,11 @@ export interface LlmGraphOptions {
   loss: boolean;
   /** also output the spliced inputs_embeds (conformance checks). */
   debug?: boolean;
+  /** weights, activations and KV cache in this type; inputs and logits stay float32. */
+  dtype?: FloatType;
 }
+
+export type FloatType = 'float32' | 'float16';
 
 /**
  * Inputs: input_ids, audio_index, is_audio, position_ids [B,T]; audio_embeds [N, hidden];
@@ -62,8 +67,9 @@ export interface LlmGraphOptions {
  */
 export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOptions): Graph {
   const c = cfg.llm;
-  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}`);
-  const p = Params.root(g, src).sub(LLM_PREFIX);
+  const dtype = o.dtype ?? 'float32';
+  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}`);
+  const p = Params.root(g, src, dtype).sub(LLM_PREFIX);
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const audioEmbeds = g.input('audio_embeds', 'float32', ['audio_rows', c.hiddenSize]);
   const audioIndex = g.input('audio_index', 'int64', ['batch', 'seq']);
@@ -72,29 +78,29 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
   const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
   const past = o.kvCache
     ? Array.from({ length: c.layers }, (_, i) => ({
-        key: g.input(`past_key.${i}`, 'float32', ['batch', c.kvHeads, 'past', c.headDim]),
-        value: g.input(`past_value.${i}`, 'float32', ['batch', c.kvHeads, 'past', c.headDim]),
+        key: g.input(`past_key.${i}`, dtype, ['batch', c.kvHeads, 'past', c.headDim]),
+        value: g.input(`past_value.${i}`, dtype, ['batch', c.kvHeads, 'past', c.headDim]),
       }))
     : null;
   const rows = o.logits === 'rows' ? g.input('logits_rows', 'int64', ['rows']) : null;
 
   const embedTokens = p.get('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
-  const embeds = spliceEmbeds(embedTokens, ids, audioEmbeds, audioIndex, isAudio, attentionMask);
+  const embeds = spliceEmbeds(embedTokens, ids, toDtype(audioEmbeds, dtype), audioIndex, isAudio, attentionMask);
   const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask, positionIds, past, rowsForLogits: rows });
   p.check('language model');
 
   g.output(out.logits, 'logits', 'float32', o.logits === 'rows' ? ['rows', c.vocabSize] : ['batch', 'seq', c.vocabSize]);
   if (o.kvCache) {
     out.present.forEach((kv, i) => {
-      g.output(kv.key, `present_key.${i}`, 'float32', ['batch', c.kvHeads, 'total', c.headDim]);
-      g.output(kv.value, `present_value.${i}`, 'float32', ['batch', c.kvHeads, 'total', c.headDim]);
+      g.output(kv.key, `present_key.${i}`, dtype, ['batch', c.kvHeads, 'total', c.headDim]);
+      g.output(kv.value, `present_value.${i}`, dtype, ['batch', c.kvHeads, 'total', c.headDim]);
     });
   }
   if (o.loss) {
     const labels = g.input('labels', 'int64', ['batch', 'seq']);
     g.output(shiftedCrossEntropy(out.logits, labels, c.vocabSize, cfg.ignoreIndex), 'loss', 'float32', []);
   }
-  if (o.debug) g.output(embeds, 'inputs_embeds', 'float32', ['batch', 'seq', c.hiddenSize]);
+  if (o.debug) g.output(toDtype(embeds, 'float32'), 'inputs_embeds', 'float32', ['batch', 'seq', c.hiddenSize]);
   return g;
 }
 

@@ -7,8 +7,11 @@ export class KvCache {
   private keys: ort.Tensor[];
   private values: ort.Tensor[];
 
-  constructor(readonly c: LlmConfig, readonly batch = 1) {
-    const empty = () => new ort.Tensor('float32', new Float32Array(0), [batch, c.kvHeads, 0, c.headDim]);
+  constructor(readonly c: LlmConfig, readonly batch = 1, dtype: 'float32' | 'float16' = 'float32') {
+    const empty = () =>
+      dtype === 'float16'
+        ? new ort.Tensor('float16', new Uint16Array(0), [batch, c.kvHeads, 0, c.headDim])
+        : new ort.Tensor('float32', new Float32Array(0), [batch, c.kvHeads, 0, c.headDim]);
     this.keys = Array.from({ length: c.layers }, empty);
     this.values = Array.from({ length: c.layers }, empty);
   }

@@ -8,6 +8,7 @@ import { type MufunConfig, clipSamples } from './config.js';
 import { type LlmGraphOptions, buildAudioEncoderGraph, buildLlmGraph, tokensPerClip } from './graphs.js';
 import { resolveConfig } from './registry.js';
 import { type RuntimeOptions, createSession } from './runtime.js';
+import { KvCache } from './kvcache.js';
 import type { SplicePlan } from './splice.js';
 
 export type LlmVariant = 'generate' | 'logits' | 'loss';
@@ -72,12 +73,20 @@ export class MufunModel {
     return s;
   }
 
+  get dtype(): 'float32' | 'float16' {
+    return this.runtime.dtype ?? 'float32';
+  }
+
   audioEncoder(debug = false): Promise<ort.InferenceSession> {
-    return this.session(`audio${debug ? '_debug' : ''}`, () => buildAudioEncoderGraph(this.config, this.weights, debug));
+    return this.session(`audio${debug ? '_debug' : ''}`, () => buildAudioEncoderGraph(this.config, this.weights, debug, this.dtype));
   }
 
   llm(variant: LlmVariant): Promise<ort.InferenceSession> {
-    return this.session(`llm_${variant}`, () => buildLlmGraph(this.config, this.weights, LLM_VARIANTS[variant]));
+    return this.session(`llm_${variant}`, () => buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype }));
+  }
+
+  newCache(batch = 1): KvCache {
+    return new KvCache(this.config.llm, batch, this.dtype);
   }
 
   logMel(): Promise<LogMel> {

@@ -16,6 +16,8 @@ export const EXECUTION_PROVIDERS: ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'
 
 export interface RuntimeOptions {
   ep?: ExecutionProvider;
+  /** session precision: float32 everywhere, or float16 weights/activations (GPU providers). */
+  dtype?: 'float32' | 'float16';
   /** intra-op threads for the CPU provider (default: ORT's choice, all cores). */
   threads?: number;
   /** where exported models are kept; default ~/.cache/mufun-studio/graphs (MUFUN_CACHE overrides). */

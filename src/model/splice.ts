@@ -4,7 +4,7 @@
 // are ignored; rows are right-padded with zero embeddings, mask 0 and ignored labels.
 // The layout is integer bookkeeping done here; the embedding gathers run in the graph.
 import { int, type Value } from './ir/graph.js';
-import { ONNX_DTYPE, cast, gather, mul, unsqueeze, where } from './ir/ops.js';
+import { gather, mul, toDtype, unsqueeze, where } from './ir/ops.js';
 
 export const AUDIO_TOKEN = -200;
 export const IGNORE_INDEX = -100;
@@ -119,6 +119,6 @@ export function spliceEmbeds(
   const g = inputIds.graph;
   const T = g.op('Shape', [inputIds], { start: int(1) });
   const mine = g.op('Slice', [attentionMask, g.op('Neg', [T]), g.ints([Number.MAX_SAFE_INTEGER]), g.ints([1])]);
-  const keep = unsqueeze(cast(mine, ONNX_DTYPE.float32), [2]);
+  const keep = unsqueeze(toDtype(mine, text.dtype), [2]);
   return mul(where(unsqueeze(isAudio, [2]), audio, text), keep);
 }

@@ -1,10 +1,10 @@
 // Qwen3 decoder: RMSNorm pre-norm blocks; attention with per-head q/k RMSNorm before RoPE,
 // grouped-query K/V heads and a KV cache; SwiGLU MLP; final norm and (tied or own) LM head.
 import { type LlmConfig, parseQwenLike } from '../config.js';
-import { int, type Value } from '../ir/graph.js';
+import { type DType, int, type Value } from '../ir/graph.js';
 import {
   ONNX_DTYPE, add, cast, concat, cos, linear, matmul, mul, mulScalar, neg, reshape, rmsNorm, silu, sin, slice,
-  softmax, transpose, unsqueeze, where,
+  softmax, toDtype, transpose, unsqueeze, where,
 } from '../ir/ops.js';
 import type { Params } from './params.js';
 
@@ -12,14 +12,14 @@ export const parseConfig = parseQwenLike;
 
 const F32_MIN = -3.4028234663852886e38; // what transformers fills masked scores with
 
-/** cos/sin tables [B, T, 1, hd] for the given positions (computed once, shared by all layers). */
-function rope(positionIds: Value, c: LlmConfig): { cos: Value; sin: Value } {
+/** cos/sin tables [B, T, 1, hd] for the given positions (computed once in float32, shared by all layers). */
+function rope(positionIds: Value, c: LlmConfig, dtype: DType): { cos: Value; sin: Value } {
   const g = positionIds.graph;
   const half = c.headDim / 2;
   const invFreq = Float32Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
   const freqs = mul(unsqueeze(cast(positionIds, ONNX_DTYPE.float32), [2]), g.constant(invFreq, 'float32', [half]));
   const emb = unsqueeze(concat([freqs, freqs], -1), [2]);
-  return { cos: cos(emb), sin: sin(emb) };
+  return { cos: toDtype(cos(emb), dtype), sin: toDtype(sin(emb), dtype) };
 }
 
 function rotateHalf(x: Value, hd: number): Value {
@@ -57,8 +57,10 @@ function attention(
   const qg = reshape(mulScalar(q, hd ** -0.5), [0, KV, rep, -1, hd]);
   const kg = unsqueeze(k, [2]);
   const vg = unsqueeze(v, [2]);
-  const scores = where(allowed, matmul(qg, transpose(kg, [0, 1, 2, 4, 3])), x.graph.scalar(F32_MIN));
-  const att = matmul(softmax(scores), vg); // [B, KV, rep, T, hd]
+  // Masking and softmax in float32, as transformers does for half-precision models.
+  const scores = toDtype(matmul(qg, transpose(kg, [0, 1, 2, 4, 3])), 'float32');
+  const probs = softmax(where(allowed, scores, x.graph.scalar(F32_MIN)));
+  const att = matmul(toDtype(probs, x.dtype), vg); // [B, KV, rep, T, hd]
   const y = reshape(transpose(reshape(att, [0, H, -1, hd]), [0, 2, 1, 3]), [0, 0, H * hd]);
   return { y: linear(y, p.get('o_proj.weight', [D, H * hd]), null, H * hd, D), present: { key: k, value: v } };
 }
@@ -102,7 +104,7 @@ export function decoder(
 ): DecoderIO {
   const g = embeds.graph;
   const { hiddenSize: D, vocabSize: V } = c;
-  const r = rope(io.positionIds, c);
+  const r = rope(io.positionIds, c, embeds.dtype);
   const seqLen = g.op('Shape', [io.positionIds], { start: int(1) });
   const allowed = attentionAllowed(io.attentionMask, seqLen);
   let x = embeds;
@@ -120,5 +122,5 @@ export function decoder(
   x = rmsNorm(x, p.get('model.norm.weight', [D]), c.rmsEps);
   if (io.rowsForLogits) x = g.op('Gather', [reshape(x, [-1, D]), io.rowsForLogits], { axis: int(0) });
   const head = c.tieWordEmbeddings ? p.get('model.embed_tokens.weight', [V, D]) : p.get('lm_head.weight', [V, D]);
-  return { logits: linear(x, head, null, D, V), present };
+  return { logits: toDtype(linear(x, head, null, D, V), 'float32'), present };
 }

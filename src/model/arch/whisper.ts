@@ -3,7 +3,7 @@
 // [embeddings, layer 1 … layer L-1 outputs, final layer output after layer_norm].
 import { type AudioTowerConfig, parseWhisper } from '../config.js';
 import { ints, int, type Value } from '../ir/graph.js';
-import { add, gelu, layerNorm, linear, matmul, mulScalar, reshape, softmax, transpose } from '../ir/ops.js';
+import { add, gelu, layerNorm, linear, matmul, mulScalar, reshape, softmaxF32, toDtype, transpose } from '../ir/ops.js';
 import type { Params } from './params.js';
 
 export const parseConfig = parseWhisper;
@@ -18,7 +18,7 @@ function selfAttention(x: Value, p: Params, c: AudioTowerConfig): Value {
   const q = heads(mulScalar(linear(x, p.get('q_proj.weight', [d, d]), p.get('q_proj.bias', [d]), d, d), hd ** -0.5));
   const k = heads(linear(x, p.get('k_proj.weight', [d, d]), null, d, d)); // Whisper's k_proj has no bias
   const v = heads(linear(x, p.get('v_proj.weight', [d, d]), p.get('v_proj.bias', [d]), d, d));
-  const att = softmax(matmul(q, transpose(k, [0, 1, 3, 2])));
+  const att = softmaxF32(matmul(q, transpose(k, [0, 1, 3, 2])));
   const y = reshape(transpose(matmul(att, v), [0, 2, 1, 3]), [0, 0, d]);
   return linear(y, p.get('out_proj.weight', [d, d]), p.get('out_proj.bias', [d]), d, d);
 }
@@ -38,7 +38,7 @@ function encoderLayer(x: Value, p: Params, c: AudioTowerConfig): Value {
 export function audioTower(features: Value, p: Params, c: AudioTowerConfig, wanted: number[]): Map<number, Value> {
   const d = c.dModel, P = c.maxSourcePositions;
   const g = features.graph;
-  let x = gelu(conv1d(features, p.get('conv1.weight', [d, c.melBins, 3]), p.get('conv1.bias', [d]), 1));
+  let x = gelu(conv1d(toDtype(features, p.dtype), p.get('conv1.weight', [d, c.melBins, 3]), p.get('conv1.bias', [d]), 1));
   x = gelu(conv1d(x, p.get('conv2.weight', [d, d, 3]), p.get('conv2.bias', [d]), 2));
   x = add(transpose(x, [0, 2, 1]), p.get('embed_positions.weight', [P, d]));
   const hidden = new Map<number, Value>([[0, x]]);

@@ -2,6 +2,7 @@
 // (ir/onnx.ts) and run by ONNX Runtime. Each node is an ONNX operator; values are named
 // edges. Weights are initializers whose bytes are produced lazily, so a multi-gigabyte
 // checkpoint is streamed into the exported file one tensor at a time.
+import { f32ToF16 } from './half.js';
 
 export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
 export type Dim = number | string; // a string is a symbolic (dynamic) dimension
@@ -12,6 +13,8 @@ export type TypedArray = Float32Array | Uint16Array | BigInt64Array | Int32Array
 export interface Value {
   readonly name: string;
   readonly graph: Graph;
+  /** element type, tracked so float16 graphs get float16 constants */
+  readonly dtype: DType;
 }
 
 /** Attribute kinds ONNX distinguishes; JS numbers alone cannot say int or float. */
@@ -69,8 +72,8 @@ export class Graph {
     return `${prefix}${hint}_${this.counter++}`;
   }
 
-  value(name: string): Value {
-    return { name, graph: this };
+  value(name: string, dtype: DType): Value {
+    return { name, graph: this, dtype };
   }
 
   /** Names nodes built inside `fn` after the module they belong to (e.g. "layers.3/attn"). */
@@ -86,7 +89,7 @@ export class Graph {
   input(name: string, dtype: DType, shape: Dim[]): Value {
     if (this.inputs.some((i) => i.name === name)) throw new Error(`graph ${this.name}: duplicate input ${name}`);
     this.inputs.push({ name, dtype, shape });
-    return this.value(name);
+    return this.value(name, dtype);
   }
 
   output(v: Value, name: string, dtype: DType, shape: Dim[]): void {
@@ -97,12 +100,12 @@ export class Graph {
   /** A weight: its bytes are produced only when the graph is exported. */
   weight(name: string, dtype: DType, shape: number[], load: Initializer['load'] | TypedArray): Value {
     const existing = this.initializers.get(name);
-    if (existing) return this.value(name);
+    if (existing) return this.value(name, existing.dtype);
     const init: Initializer = { name, dtype, shape };
     if (typeof load === 'function') init.load = load;
     else init.data = load;
     this.initializers.set(name, init);
-    return this.value(name);
+    return this.value(name, dtype);
   }
 
   /** A small constant tensor (shapes, axes, scalars). */
@@ -110,9 +113,10 @@ export class Graph {
     const arr = toTyped(data, dtype);
     const name = this.fresh('const');
     this.initializers.set(name, { name, dtype, shape: shape ?? [arr.length], data: arr });
-    return this.value(name);
+    return this.value(name, dtype);
   }
 
+  /** A scalar of the given type (float ops pass their operand's type, so float16 graphs stay float16). */
   scalar(v: number, dtype: DType = 'float32'): Value {
     return this.constant([v], dtype, []);
   }
@@ -125,12 +129,27 @@ export class Graph {
   opN(op: string, inputs: (Value | null)[], attrs: Record<string, Attr> = {}, nOut = 1, domain = ''): Value[] {
     const outputs = Array.from({ length: nOut }, () => this.fresh(op));
     this.nodes.push({ op, domain, inputs: inputs.map((v) => (v ? v.name : '')), outputs, attrs });
-    return outputs.map((o) => this.value(o));
+    const dtype = outputDtype(op, inputs, attrs);
+    return outputs.map((o) => this.value(o, dtype));
   }
 
   op(op: string, inputs: (Value | null)[], attrs: Record<string, Attr> = {}, domain = ''): Value {
     return this.opN(op, inputs, attrs, 1, domain)[0];
   }
+}
+
+const ONNX_TO_DTYPE: Record<number, DType> = { 1: 'float32', 2: 'uint8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16' };
+const BOOL_OPS = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Not', 'IsNaN', 'IsInf']);
+const INT64_OPS = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero']);
+
+/** The element type an operator produces (for the ops we build with). */
+function outputDtype(op: string, inputs: (Value | null)[], attrs: Record<string, Attr>): DType {
+  if (op === 'Cast') return ONNX_TO_DTYPE[(attrs.to as { v: number }).v];
+  if (BOOL_OPS.has(op)) return 'bool';
+  if (INT64_OPS.has(op)) return 'int64';
+  if (op === 'Where') return inputs[1]!.dtype;
+  if (op === 'SoftmaxCrossEntropyLoss') return inputs[0]!.dtype;
+  return inputs.find((v) => v)?.dtype ?? 'float32';
 }
 
 export function toTyped(data: number[] | TypedArray, dtype: DType): TypedArray {
@@ -146,6 +165,6 @@ export function toTyped(data: number[] | TypedArray, dtype: DType): TypedArray {
     case 'uint8':
       return Uint8Array.from(data);
     case 'float16':
-      throw new Error('float16 constants must be given as Uint16Array bits');
+      return f32ToF16(Float32Array.from(data));
   }
 }

@@ -1,6 +1,6 @@
 // ONNX operators as plain functions over graph values, so model code reads like the math.
 // Only standard ai.onnx ops (opset 21): every provider runs them and autodiff can rewrite them.
-import { float, int, ints, type Value } from './graph.js';
+import { type DType, float, int, ints, type Value } from './graph.js';
 
 export const OPSET = 21;
 
@@ -19,8 +19,8 @@ export const sin = (a: Value) => g(a).op('Sin', [a]);
 export const log = (a: Value) => g(a).op('Log', [a]);
 export const max = (a: Value, b: Value) => g(a).op('Max', [a, b]);
 export const matmul = (a: Value, b: Value) => g(a).op('MatMul', [a, b]);
-export const addScalar = (a: Value, s: number) => add(a, g(a).scalar(s));
-export const mulScalar = (a: Value, s: number) => mul(a, g(a).scalar(s));
+export const addScalar = (a: Value, s: number) => add(a, g(a).scalar(s, a.dtype));
+export const mulScalar = (a: Value, s: number) => mul(a, g(a).scalar(s, a.dtype));
 
 export const reshape = (a: Value, shape: number[]) => g(a).op('Reshape', [a, g(a).ints(shape)]);
 export const transpose = (a: Value, perm: number[]) => g(a).op('Transpose', [a], { perm: ints(perm) });
@@ -68,8 +68,19 @@ export function layerNorm(x: Value, w: Value, b: Value, eps: number): Value {
   return g(x).op('LayerNormalization', [x, w, b], { axis: int(-1), epsilon: float(eps) });
 }
 
-/** RMSNorm over the last axis, as Qwen3: x / sqrt(mean(x²) + eps) * w. */
+/** RMSNorm over the last axis, as Qwen3: x / sqrt(mean(x²) + eps) * w, normalised in float32. */
 export function rmsNorm(x: Value, w: Value, eps: number): Value {
-  const ms = reduceMean(mul(x, x), [-1]);
-  return mul(div(x, sqrt(addScalar(ms, eps))), w);
+  const xf = toDtype(x, 'float32');
+  const ms = reduceMean(mul(xf, xf), [-1]);
+  return mul(toDtype(div(xf, sqrt(addScalar(ms, eps))), x.dtype), w);
+}
+
+/** Cast unless already of that type. */
+export function toDtype(x: Value, dtype: DType): Value {
+  return x.dtype === dtype ? x : cast(x, ONNX_DTYPE[dtype as keyof typeof ONNX_DTYPE]);
+}
+
+/** softmax computed in float32 (half precision loses the small probabilities), back in x's type. */
+export function softmaxF32(x: Value, axis = -1): Value {
+  return toDtype(softmax(toDtype(x, 'float32'), axis), x.dtype);
 }
