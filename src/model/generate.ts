@@ -1,38 +1,78 @@
-// Decoding with the KV cache: one prefill over the spliced prompt, then one token per step.
-// Only the positions that need logits are projected onto the vocabulary.
+// Decoding with the KV cache: one prefill over the new part of the prompt, then one token
+// per step. Only positions that need logits are projected onto the vocabulary.
 import * as ort from 'onnxruntime-node';
+import type { KvCache } from './kvcache.js';
 import type { MufunModel } from './mufun.js';
+import { Sampler, type SamplingOptions } from './sampling.js';
 import type { SplicePlan } from './splice.js';
 
-export function argmax(x: Float32Array, offset = 0, n = x.length): number {
-  let best = offset;
-  for (let i = offset + 1; i < offset + n; i++) if (x[i] > x[best]) best = i;
-  return best - offset;
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens?: number;
+  /** tokens that end the answer (the template's end token, the tokenizer's eos) */
+  stopTokens?: number[];
+  signal?: AbortSignal;
 }
 
-/** Greedy tokens after a single-row prompt (no stop token: exactly `maxNew` tokens). */
-export async function greedyTokens(model: MufunModel, plan: SplicePlan, audioEmbeds: Float32Array | null, maxNew: number): Promise<number[]> {
-  if (plan.batch !== 1) throw new Error('greedyTokens takes one row');
+export interface GenerationStats {
+  promptPositions: number; // positions prefilled this call
+  newTokens: number;
+  stopReason: 'stop' | 'length' | 'cancelled';
+  timeToFirstTokenMs: number;
+  tokensPerSecond: number; // decode speed, after the first token
+}
+
+/**
+ * Continues `cache` with a one-row plan (its positions follow the cached ones) and yields
+ * each new token; returns the stats. Stop tokens are yielded too, so callers see why it ended.
+ */
+export async function* generateTokens(
+  model: MufunModel, plan: SplicePlan, audioEmbeds: Float32Array | null, cache: KvCache, o: GenerateOptions = {},
+): AsyncGenerator<number, GenerationStats> {
+  if (plan.batch !== 1) throw new Error('generateTokens takes one row');
+  const maxNew = o.maxNewTokens ?? 256;
+  const stop = new Set(o.stopTokens ?? []);
+  const sampler = new Sampler(o);
   const s = await model.llm('generate');
-  const cache = model.newCache();
   const V = model.config.llm.vocabSize;
+  const past = cache.length;
   const n = plan.rowLengths[0];
-  let out = await s.run({
-    ...model.feeds(plan, audioEmbeds),
-    ...cache.feeds(),
-    logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]),
-  });
+  const t0 = performance.now();
+  const stats: GenerationStats = { promptPositions: n, newTokens: 0, stopReason: 'length', timeToFirstTokenMs: 0, tokensPerSecond: 0 };
+  if (o.signal?.aborted) return { ...stats, stopReason: 'cancelled' };
+
+  const feeds = model.feeds(plan, audioEmbeds);
+  // The new positions continue the cached ones: shift positions, widen the mask.
+  feeds.position_ids = new ort.Tensor('int64', plan.positionIds.map((p) => p + BigInt(past)), [1, n]);
+  feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(past + n).fill(1n), [1, past + n]);
+  let out = await s.run({ ...feeds, ...cache.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]) });
   cache.update(out);
-  const tokens: number[] = [];
-  for (let step = 0; step < maxNew; step++) {
-    const next = argmax(out.logits.data as Float32Array, 0, V);
-    tokens.push(next);
-    if (step === maxNew - 1) break;
+
+  const generated: number[] = [];
+  let tFirst = 0;
+  const zeroAudio = new ort.Tensor('float32', new Float32Array(model.config.llm.hiddenSize), [1, model.config.llm.hiddenSize]);
+  const one = (v: bigint) => new ort.Tensor('int64', BigInt64Array.of(v), [1, 1]);
+  for (;;) {
+    const next = sampler.next((out.logits.data as Float32Array).subarray(0, V), generated);
+    generated.push(next);
+    if (generated.length === 1) {
+      tFirst = performance.now();
+      stats.timeToFirstTokenMs = tFirst - t0;
+    }
+    stats.newTokens = generated.length;
+    yield next;
+    if (stop.has(next)) {
+      stats.stopReason = 'stop';
+      break;
+    }
+    if (generated.length >= maxNew) break;
+    if (o.signal?.aborted) {
+      stats.stopReason = 'cancelled';
+      break;
+    }
     const pos = cache.length;
-    const one = (v: bigint) => new ort.Tensor('int64', BigInt64Array.of(v), [1, 1]);
     out = await s.run({
       input_ids: one(BigInt(next)),
-      audio_embeds: new ort.Tensor('float32', new Float32Array(model.config.llm.hiddenSize), [1, model.config.llm.hiddenSize]),
+      audio_embeds: zeroAudio,
       audio_index: one(0n),
       is_audio: new ort.Tensor('bool', Uint8Array.of(0), [1, 1]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(pos + 1).fill(1n), [1, pos + 1]),
@@ -42,5 +82,14 @@ export async function greedyTokens(model: MufunModel, plan: SplicePlan, audioEmb
     });
     cache.update(out);
   }
+  const decodeMs = performance.now() - tFirst;
+  stats.tokensPerSecond = generated.length > 1 && decodeMs > 0 ? (generated.length - 1) / (decodeMs / 1000) : 0;
+  return stats;
+}
+
+/** Greedy tokens after a single-row prompt (no stop token: exactly `maxNew` tokens). */
+export async function greedyTokens(model: MufunModel, plan: SplicePlan, audioEmbeds: Float32Array | null, maxNew: number): Promise<number[]> {
+  const tokens: number[] = [];
+  for await (const t of generateTokens(model, plan, audioEmbeds, model.newCache(), { maxNewTokens: maxNew })) tokens.push(t);
   return tokens;
 }
