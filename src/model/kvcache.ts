@@ -30,6 +30,20 @@ export class KvCache {
     return f;
   }
 
+  /** Keeps the first n positions (a conversation rewinding to where its prompt diverged). */
+  truncate(n: number): void {
+    if (n >= this.length) return;
+    const cut = (t: ort.Tensor) => {
+      const [B, H, T, d] = t.dims as number[];
+      const src = t.data as Float32Array | Uint16Array;
+      const dst = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(B * H * n * d);
+      for (let bh = 0; bh < B * H; bh++) dst.set(src.subarray(bh * T * d, bh * T * d + n * d), bh * n * d);
+      return new ort.Tensor(t.type as 'float32', dst as Float32Array, [B, H, n, d]);
+    };
+    this.keys = this.keys.map(cut);
+    this.values = this.values.map(cut);
+  }
+
   update(out: Record<string, ort.Tensor>): void {
     for (let i = 0; i < this.c.layers; i++) {
       this.keys[i] = out[`present_key.${i}`];
