@@ -88,3 +88,108 @@ export function resample(x: Float32Array, origFreq: number, newFreq: number): Fl
   }
   return y;
 }
+
+/**
+ * The same resampling fed block by block: `push` returns the outputs that are complete so far,
+ * `end` the rest. The concatenated outputs equal `resample(all input)` exactly (same taps,
+ * same summation order), while only about one kernel's worth of input is held back.
+ */
+export class StreamResampler {
+  private readonly k: SincKernel | null;
+  private readonly first: Int32Array;
+  private readonly last: Int32Array;
+  private buf: Float32Array; // the zero-padded signal from absolute index `base`
+  private base = 0;
+  private fill = 0; // valid samples in buf
+  private inputs = 0; // input samples pushed
+  private produced = 0; // outputs returned
+  private ended = false;
+
+  constructor(readonly origFreq: number, readonly newFreq: number) {
+    if (!Number.isInteger(origFreq) || !Number.isInteger(newFreq) || origFreq <= 0 || newFreq <= 0) {
+      throw new Error(`resample: rates must be positive integers (got ${origFreq} -> ${newFreq})`);
+    }
+    this.k = origFreq === newFreq ? null : sincResampleKernel(origFreq, newFreq);
+    const phases = this.k?.phases ?? 0, taps = this.k?.taps ?? 0;
+    this.first = new Int32Array(phases);
+    this.last = new Int32Array(phases);
+    for (let i = 0; i < phases; i++) {
+      const w = this.k!.weights;
+      let a = 0, b = taps - 1;
+      while (a < b && w[i * taps + a] === 0) a++;
+      while (b > a && w[i * taps + b] === 0) b--;
+      this.first[i] = a;
+      this.last[i] = b;
+    }
+    this.buf = new Float32Array(Math.max(1024, (this.k?.taps ?? 0) * 4));
+    if (this.k) this.fill = this.k.width; // the leading zero pad
+  }
+
+  private append(x: Float32Array): void {
+    if (this.fill + x.length > this.buf.length) {
+      const grown = new Float32Array(Math.max(this.buf.length * 2, this.fill + x.length));
+      grown.set(this.buf.subarray(0, this.fill));
+      this.buf = grown;
+    }
+    this.buf.set(x, this.fill);
+    this.fill += x.length;
+  }
+
+  /** Outputs o < limit whose taps all lie in the buffer. */
+  private run(limit: number): Float32Array {
+    const { weights, phases, stride, taps } = this.k!;
+    const avail = this.base + this.fill; // padded samples known
+    const buf = this.buf, first = this.first, last = this.last, base = this.base;
+    let o = this.produced;
+    const out: number[] = [];
+    const y = new Float32Array(Math.max(0, Math.min(limit, Math.ceil((phases * Math.max(0, avail)) / stride) + phases) - o));
+    let n = 0;
+    for (; o < limit; o++) {
+      const i = o % phases;
+      const start = ((o - i) / phases) * stride;
+      if (start + last[i] >= avail) break;
+      const row = i * taps;
+      const s = start - base;
+      let acc = 0;
+      for (let j = first[i]; j <= last[i]; j++) acc += weights[row + j] * buf[s + j];
+      if (n < y.length) y[n++] = acc;
+      else out.push(acc);
+    }
+    this.produced = o;
+    // Drop what no later output needs: the next output's frame start.
+    const nextStart = Math.floor(o / phases) * stride;
+    const drop = Math.min(this.fill, Math.max(0, nextStart - this.base));
+    if (drop > 0) {
+      this.buf.copyWithin(0, drop, this.fill);
+      this.fill -= drop;
+      this.base += drop;
+    }
+    if (!out.length) return y.subarray(0, n);
+    const all = new Float32Array(n + out.length);
+    all.set(y.subarray(0, n));
+    all.set(out, n);
+    return all;
+  }
+
+  push(x: Float32Array): Float32Array {
+    if (this.ended) throw new Error('StreamResampler: push after end');
+    this.inputs += x.length;
+    if (!this.k) return x.slice();
+    this.append(x);
+    return this.run(Infinity);
+  }
+
+  end(): Float32Array {
+    if (this.ended) throw new Error('StreamResampler: end called twice');
+    this.ended = true;
+    if (!this.k) return new Float32Array(0);
+    this.append(new Float32Array(this.k.width + this.k.stride)); // the trailing zero pad
+    const n = Math.ceil((this.k.phases * this.inputs) / this.k.stride); // torchaudio's length
+    return this.run(n);
+  }
+
+  /** Outputs so far. */
+  get outputs(): number {
+    return this.produced;
+  }
+}
