@@ -3,6 +3,7 @@
 // edges. Weights are initializers whose bytes are produced lazily, so a multi-gigabyte
 // checkpoint is streamed into the exported file one tensor at a time.
 import { f32ToF16 } from './half.js';
+import { inferShape } from './shapes.js';
 
 export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
 export type Dim = number | string; // a string is a symbolic (dynamic) dimension
@@ -15,6 +16,8 @@ export interface Value {
   readonly graph: Graph;
   /** element type, tracked so float16 graphs get float16 constants */
   readonly dtype: DType;
+  /** static where known, symbolic names where dynamic (ir/shapes.ts); undefined if unknown */
+  readonly shape?: Dim[];
 }
 
 /** Attribute kinds ONNX distinguishes; JS numbers alone cannot say int or float. */
@@ -72,8 +75,22 @@ export class Graph {
     return `${prefix}${hint}_${this.counter++}`;
   }
 
-  value(name: string, dtype: DType): Value {
-    return { name, graph: this, dtype };
+  value(name: string, dtype: DType, shape?: Dim[]): Value {
+    return { name, graph: this, dtype, shape };
+  }
+
+  /** Every value by name (inputs, initializers, node outputs), for passes over the graph. */
+  readonly values = new Map<string, Value>();
+
+  private track(v: Value): Value {
+    this.values.set(v.name, v);
+    return v;
+  }
+
+  /** Records a shape that inference could not see (e.g. after a Reshape to a computed shape). */
+  annotate(v: Value, shape: Dim[] | undefined): Value {
+    if (!shape) return v;
+    return this.track({ ...v, shape });
   }
 
   /** Names nodes built inside `fn` after the module they belong to (e.g. "layers.3/attn"). */
@@ -89,7 +106,7 @@ export class Graph {
   input(name: string, dtype: DType, shape: Dim[]): Value {
     if (this.inputs.some((i) => i.name === name)) throw new Error(`graph ${this.name}: duplicate input ${name}`);
     this.inputs.push({ name, dtype, shape });
-    return this.value(name, dtype);
+    return this.track(this.value(name, dtype, shape));
   }
 
   output(v: Value, name: string, dtype: DType, shape: Dim[]): void {
@@ -100,20 +117,21 @@ export class Graph {
   /** A weight: its bytes are produced only when the graph is exported. */
   weight(name: string, dtype: DType, shape: number[], load: Initializer['load'] | TypedArray): Value {
     const existing = this.initializers.get(name);
-    if (existing) return this.value(name, existing.dtype);
+    if (existing) return this.value(name, existing.dtype, existing.shape);
     const init: Initializer = { name, dtype, shape };
     if (typeof load === 'function') init.load = load;
     else init.data = load;
     this.initializers.set(name, init);
-    return this.value(name, dtype);
+    return this.track(this.value(name, dtype, shape));
   }
 
   /** A small constant tensor (shapes, axes, scalars). */
   constant(data: number[] | TypedArray, dtype: DType, shape?: number[]): Value {
     const arr = toTyped(data, dtype);
     const name = this.fresh('const');
-    this.initializers.set(name, { name, dtype, shape: shape ?? [arr.length], data: arr });
-    return this.value(name, dtype);
+    const dims = shape ?? [arr.length];
+    this.initializers.set(name, { name, dtype, shape: dims, data: arr });
+    return this.track(this.value(name, dtype, dims));
   }
 
   /** A scalar of the given type (float ops pass their operand's type, so float16 graphs stay float16). */
@@ -130,7 +148,8 @@ export class Graph {
     const outputs = Array.from({ length: nOut }, () => this.fresh(op));
     this.nodes.push({ op, domain, inputs: inputs.map((v) => (v ? v.name : '')), outputs, attrs });
     const dtype = outputDtype(op, inputs, attrs);
-    return outputs.map((o) => this.value(o, dtype));
+    const shape = inferShape(this, op, inputs, attrs);
+    return outputs.map((o, i) => this.track(this.value(o, dtype, i === 0 ? shape : undefined)));
   }
 
   op(op: string, inputs: (Value | null)[], attrs: Record<string, Attr> = {}, domain = ''): Value {

@@ -53,7 +53,8 @@ export function linear(x: Value, w: Value, b: Value | null, inFeatures: number, 
 function reshapeLike(y: Value, x: Value, last: number): Value {
   const graph = g(x);
   const lead = graph.op('Shape', [x], { end: int(-1) });
-  return graph.op('Reshape', [y, concat([lead, graph.ints([last])], 0)]);
+  const out = graph.op('Reshape', [y, concat([lead, graph.ints([last])], 0)]);
+  return graph.annotate(out, x.shape ? [...x.shape.slice(0, -1), last] : undefined);
 }
 
 /** GELU with the exact erf form (PyTorch's default, and Whisper's and MuFun's connector's). */
