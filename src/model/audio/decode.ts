@@ -181,15 +181,15 @@ export async function* decodeMono(path: string, opts: DecodeOptions = {}, info?:
     }
 
     const expect = await expectedFrames(fh, container, size);
-    if (expect && 'incomplete' in expect) throw new AudioError('truncated', path, `the file is cut short: ${expect.incomplete}`);
+    if (expect && 'incomplete' in expect) throw new AudioError('truncated', path, `the file is cut short or damaged: ${expect.incomplete}`);
     const { dec, codec } = await wasmDecoder(container);
     try {
       await dec.ready;
       let total = 0, rate = 0, channels = 0;
-      const take = (r: Decoded, where: number): MonoBlock | null => {
+      const take = (r: Decoded, where: string): MonoBlock | null => {
         if (r.errors.length) {
           const e = r.errors[0];
-          throw new AudioError('corrupt', path, `${codec} decoding failed near byte ${where}: ${e.message}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more errors)` : ''}`);
+          throw new AudioError('corrupt', path, `${codec} decoding failed in ${where}: ${e.message}${r.errors.length > 1 ? ` (and ${r.errors.length - 1} more errors)` : ''}`);
         }
         if (!r.samplesDecoded) return null;
         if (container === 'flac') unscaleFlac(r.channelData, r.samplesDecoded, (r as { bitDepth?: number }).bitDepth ?? 16);
@@ -206,17 +206,17 @@ export async function* decodeMono(path: string, opts: DecodeOptions = {}, info?:
       };
       for (let off = 0; off < size; off += chunk) {
         const b = await readAt(fh, off, Math.min(chunk, size - off));
-        const blk = take(await dec.decode(b), off);
+        const blk = take(await dec.decode(b), `bytes ${off}–${off + b.length}`);
         progress((off + b.length) / size);
         if (blk) yield blk;
       }
       if (dec.flush) {
-        const blk = take(await dec.flush(), size);
+        const blk = take(await dec.flush(), 'the last frames');
         if (blk) yield blk;
       }
       if (total === 0) throw new AudioError('corrupt', path, `no ${codec} audio could be decoded from the file (${size} bytes)`);
       if (expect && 'min' in expect && total < expect.min) {
-        throw new AudioError('truncated', path, `the file is cut short: ${expect.what} but only ${total} were decoded (${((expect.min - total) / rate).toFixed(2)} s missing)`);
+        throw new AudioError('truncated', path, `the file is cut short or damaged: ${expect.what} but only ${total} were decoded (${((expect.min - total) / rate).toFixed(2)} s missing)`);
       }
     } finally {
       dec.free();

@@ -1,7 +1,8 @@
 // What a file is, without decoding it: codec, rate, channels, duration and tags, from the
 // container (music-metadata, the role mutagen plays in MuFun). The container is identified by
 // content first, so a mislabelled file is described as what it is.
-import { parseFile } from 'music-metadata';
+import { createReadStream } from 'node:fs';
+import { parseStream } from 'music-metadata';
 import { AudioError } from './errors.js';
 import { NPY_RATE, readNpy } from './npy.js';
 import { open } from 'node:fs/promises';
@@ -29,17 +30,24 @@ export interface AudioInfo {
   tags: AudioTags;
 }
 
+const MIME: Record<Container, string> = { wav: 'audio/wav', mp3: 'audio/mpeg', flac: 'audio/flac', 'ogg-vorbis': 'audio/ogg', 'ogg-opus': 'audio/ogg', npy: '' };
 const CODECS: Record<Container, string> = { wav: 'pcm', mp3: 'mp3', flac: 'flac', 'ogg-vorbis': 'vorbis', 'ogg-opus': 'opus', npy: 'npy_f32' };
 
 export async function audioInfo(path: string): Promise<AudioInfo> {
-  const { container } = await sniffFile(path);
+  const { container, size } = await sniffFile(path);
   if (container === 'npy') {
     const x = await readNpy(path);
     return { container, codec: CODECS.npy, sampleRate: NPY_RATE, channels: 1, durationSec: x.length / NPY_RATE, lossless: true, tags: {} };
   }
   let m;
   try {
-    m = await parseFile(path, { duration: true, skipCovers: true });
+    // The parser is chosen by the sniffed content, not the extension (an mp3 named .wav).
+    const stream = createReadStream(path);
+    try {
+      m = await parseStream(stream, { mimeType: MIME[container], size }, { duration: true, skipCovers: true });
+    } finally {
+      stream.destroy();
+    }
   } catch (e) {
     throw new AudioError('corrupt', path, `cannot read the ${container} container: ${(e as Error).message}`);
   }

@@ -1,0 +1,188 @@
+// Streaming: the block resampler equals the one-shot one exactly, loadAudio (decode -> cut at
+// the native rate -> resample) equals doing the same steps on whole arrays, memory stays
+// bounded on a long file, progress is reported; and waveform peaks.
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMono } from '../src/model/audio/decode.js';
+import { loadAudio, segmentFrames } from '../src/model/audio/load.js';
+import { FilePeakStore, PeakBuilder, computePeaks } from '../src/model/audio/peaks.js';
+import { StreamResampler, resample } from '../src/model/audio/resample.js';
+import { encodeWav } from '../src/model/audio/wav.js';
+import { filePeaks } from '../src/model/audio/waveform.js';
+import { SafetensorsFile } from '../src/model/safetensors.js';
+
+const AUDIO = join(import.meta.dirname, 'fixtures/audio');
+let tmp: string;
+beforeAll(() => void (tmp = mkdtempSync(join(tmpdir(), 'mufun-audio-stream-'))));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+function streamed(x: Float32Array, from: number, to: number, sizes: number[]): Float32Array {
+  const rs = new StreamResampler(from, to);
+  const parts: Float32Array[] = [];
+  let i = 0, k = 0;
+  while (i < x.length) {
+    const n = sizes[k++ % sizes.length];
+    parts.push(rs.push(x.subarray(i, i + n)));
+    i += n;
+  }
+  parts.push(rs.end());
+  const y = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) y.set(p, (o += p.length) - p.length);
+  return y;
+}
+
+async function decodeWhole(path: string) {
+  const parts: Float32Array[] = [];
+  let rate = 0;
+  for await (const b of decodeMono(path)) {
+    parts.push(b.samples);
+    rate = b.sampleRate;
+  }
+  const x = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) x.set(p, (o += p.length) - p.length);
+  return { x, rate };
+}
+
+describe('StreamResampler', () => {
+  const x = Float32Array.from({ length: 20011 }, (_, i) => Math.sin(i * 0.05) * 0.5 + Math.sin(i * 1.3) * 0.2);
+  it.each([
+    [44100, 16000], [48000, 16000], [22050, 16000], [8000, 16000], [16000, 16000], [32000, 44100], [11025, 16000], [96000, 16000],
+  ])('%i -> %i block by block equals one-shot exactly', (from, to) => {
+    const want = resample(x, from, to);
+    for (const sizes of [[x.length], [1], [0, 7, 1000, 3], [4096], [333, 1]]) {
+      expect(firstDiff(streamed(x, from, to, sizes), want), `blocks ${sizes}`).toBe(-1);
+    }
+  });
+
+  it('matches the torchaudio fixture (resample.wave44100 -> wave16000) within 1e-4', () => {
+    const dir = join(import.meta.dirname, 'fixtures/public-a');
+    const inp = SafetensorsFile.open(join(dir, 'inputs.safetensors'));
+    const exp = SafetensorsFile.open(join(dir, 'expected.safetensors'));
+    const got = streamed(inp.float32('resample.wave44100'), 44100, 16000, [4410]);
+    const want = exp.float32('resample.wave16000');
+    inp.close();
+    exp.close();
+    expect(got.length).toBe(want.length);
+    let err = 0;
+    for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    expect(err).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('holds back only about a kernel of input', () => {
+    const rs = new StreamResampler(44100, 16000);
+    for (let i = 0; i < 200; i++) rs.push(new Float32Array(44100));
+    expect((rs as unknown as { fill: number }).fill).toBeLessThan(2000);
+  });
+});
+
+describe('loadAudio: decode -> cut at the native rate -> resample', () => {
+  it.each(['tone.wav', 'tone.flac', 'tone.mp3', 'tone.ogg', 'tone.opus'])('%s whole and [0.25, 1.5] equal the array pipeline', async (file) => {
+    const path = join(AUDIO, file);
+    const { x, rate } = await decodeWhole(path);
+    const whole = await loadAudio(path, { chunkBytes: 4096 });
+    expect(firstDiff(whole.pcm, resample(x, rate, 16000))).toBe(-1);
+    const seg = [0.25, 1.5] as const;
+    const [a, b] = segmentFrames(seg, rate);
+    const cut = await loadAudio(path, { segment: seg, chunkBytes: 4096 });
+    expect(firstDiff(cut.pcm, resample(x.subarray(a, b), rate, 16000))).toBe(-1);
+    expect(cut.durationSec).toBeCloseTo(1.25, 4);
+    expect(cut.fileDurationSec).toBeUndefined(); // stopped decoding after the segment
+  });
+
+  it('a long file: bounded memory, progress reported, output streamed', async () => {
+    // 6 minutes of 44.1 kHz stereo 16-bit (64 MB of wav, 127 MB as stereo float32).
+    const rate = 44100, seconds = 360, n = rate * seconds;
+    const f = join(tmp, 'long.wav');
+    const header = encodeWav([new Float32Array(0), new Float32Array(0)], rate).subarray(0, 44);
+    header.writeUInt32LE(36 + n * 4, 4);
+    header.writeUInt32LE(n * 4, 40);
+    const fd = openSync(f, 'w');
+    writeSync(fd, header);
+    const sec = Buffer.alloc(rate * 4);
+    for (let s = 0; s < seconds; s++) {
+      for (let i = 0; i < rate; i++) {
+        const v = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (s * rate + i)) / rate));
+        sec.writeInt16LE(v, 4 * i);
+        sec.writeInt16LE(-v, 4 * i + 2);
+      }
+      writeSync(fd, sec);
+    }
+    closeSync(fd);
+
+    const progress: number[] = [];
+    let samples = 0, maxHeap = 0;
+    const before = process.memoryUsage();
+    const r = await loadAudio(f, {
+      onProgress: (p) => progress.push(p),
+      onPcm: (blk) => {
+        samples += blk.length;
+        const m = process.memoryUsage();
+        maxHeap = Math.max(maxHeap, m.arrayBuffers - before.arrayBuffers, m.heapUsed - before.heapUsed);
+      },
+    });
+    expect(samples).toBe(16000 * seconds);
+    expect(r.pcm.length).toBe(0);
+    expect(r.durationSec).toBe(seconds);
+    expect(progress.length).toBeGreaterThan(50);
+    expect(progress.at(-1)).toBe(1);
+    expect(progress.every((p, i) => i === 0 || p >= progress[i - 1])).toBe(true);
+    expect(maxHeap).toBeLessThan(48 * 2 ** 20); // the stereo float file would be 127 MB
+  });
+});
+
+describe('waveform peaks', () => {
+  const x = Float32Array.from({ length: 100_003 }, (_, i) => Math.sin(i * 0.001) * (i % 7 === 0 ? 1 : 0.5));
+
+  it('min/max per bucket at each level, one pass, blocks or whole', () => {
+    const p = computePeaks(x, 44100, [64, 256, 1024]);
+    expect(p.length).toBe(x.length);
+    for (const l of p.levels) {
+      expect(l.min.length).toBe(Math.ceil(x.length / l.samplesPerPeak));
+      for (const b of [0, 17, l.min.length - 1]) {
+        const s = x.subarray(b * l.samplesPerPeak, (b + 1) * l.samplesPerPeak);
+        expect(l.min[b]).toBe(Math.min(...s));
+        expect(l.max[b]).toBe(Math.max(...s));
+      }
+    }
+    const pb = new PeakBuilder(44100, [64, 256, 1024]);
+    for (let i = 0; i < x.length; i += 999) pb.push(x.subarray(i, i + 999));
+    const q = pb.finish();
+    for (let l = 0; l < 3; l++) {
+      expect(firstDiff(q.levels[l].min, p.levels[l].min)).toBe(-1);
+      expect(firstDiff(q.levels[l].max, p.levels[l].max)).toBe(-1);
+    }
+    expect(() => new PeakBuilder(44100, [100, 250])).toThrow(/multiple/);
+  });
+
+  it('a file decodes once; the second call reads the cache', async () => {
+    const f = join(tmp, 'peaks.wav');
+    writeFileSync(f, encodeWav([x], 22050));
+    const dir = join(tmp, 'peak-cache');
+    const a = await filePeaks(f, { store: dir });
+    expect(a.cached).toBe(false);
+    const b = await filePeaks(f, { store: dir });
+    expect(b.cached).toBe(true);
+    expect(b.sampleRate).toBe(22050);
+    expect(b.levels.map((l) => l.samplesPerPeak)).toEqual(a.levels.map((l) => l.samplesPerPeak));
+    for (let l = 0; l < a.levels.length; l++) expect(firstDiff(b.levels[l].max, a.levels[l].max)).toBe(-1);
+    // a changed file is a miss
+    writeFileSync(f, encodeWav([x.subarray(0, 5000)], 22050));
+    const c = await filePeaks(f, { store: dir });
+    expect(c.cached).toBe(false);
+    expect(c.length).toBe(5000);
+    // a damaged cache file is a miss, not an error
+    const store = new FilePeakStore(dir);
+    writeFileSync(join(dir, 'deadbeef.peaks.safetensors'), 'garbage');
+    expect(store.get('deadbeef')).toBeUndefined();
+  });
+});
