@@ -1,6 +1,7 @@
 // The `mufun` command. Each subcommand lives in commands/<name>.ts.
 import { Command, InvalidArgumentError } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../model/runtime.js';
+import { audioCommand } from './commands/audio.js';
 import { chatCommand } from './commands/chat.js';
 import { fixtureCommand } from './commands/fixture.js';
 import { infoCommand } from './commands/info.js';
@@ -28,6 +29,7 @@ export function program(): Command {
     .description('MuFun Studio: music understanding with MuFun audio-language models on ONNX Runtime')
     .version('0.1.0')
     .showHelpAfterError();
+  p.addCommand(audioCommand());
   p.addCommand(chatCommand());
   p.addCommand(fixtureCommand());
   p.addCommand(infoCommand());
