@@ -29,4 +29,5 @@ describe('fixture public-a matches transformers', () => {
     for (const n of ['sft.inputs_embeds', 'sft.attention_mask', 'sft.labels', 'sft.logits', 'sft.loss']) expectCases(n, 1);
   });
   it('gen: greedy tokens with the KV cache are identical', () => expectCases('gen.tokens', 1));
+  it('resample: 44.1 kHz -> 16 kHz like torchaudio within 1e-4 (max abs)', () => expectCases('resample.', 1));
 });

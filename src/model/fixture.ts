@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { resample } from './audio/resample.js';
 import { greedyTokens } from './generate.js';
 import { MufunModel } from './mufun.js';
 import type { RuntimeOptions } from './runtime.js';
@@ -49,6 +50,15 @@ export async function runFixture(dir: string, runtime: RuntimeOptions = {}, log:
       clips.forEach((m, j) => (out[`mel.${wave}.${j}`] = f32(m, [c.audioTower.melBins, c.audioTower.maxSourcePositions * 2])));
     }
     log(`mel: ${mels.size} waves`);
+
+    // resample: resample.wave<rate> -> resample.wave16000, like torchaudio.functional.resample
+    for (const name of inputs.tensors.keys()) {
+      const m = /^resample\.wave(\d+)$/.exec(name);
+      if (!m || m[1] === '16000') continue;
+      const y = resample(inputs.float32(name), Number(m[1]), 16000);
+      out['resample.wave16000'] = f32(y, [y.length]);
+      log(`resample: ${m[1]} -> 16000 Hz`);
+    }
 
     if (cases.tower && inputs.tensors.has('tower.input_features')) {
       const feats = inputs.float32('tower.input_features');
