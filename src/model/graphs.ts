@@ -8,6 +8,7 @@ import type { WeightSource } from './checkpoint.js';
 import type { MufunConfig } from './config.js';
 import { Graph, int, type Value } from './ir/graph.js';
 import { reshape, slice, toDtype } from './ir/ops.js';
+import { type QuantSpec, specTag } from './quant.js';
 import { audioTowerArch, llmArch } from './registry.js';
 import { spliceEmbeds } from './splice.js';
 
@@ -24,10 +25,12 @@ export function tokensPerClip(cfg: MufunConfig): number {
  * input_features [B, melBins, frames] → audio_embeds [B, tokensPerClip, hidden].
  * With `debug`, also outputs hidden.<i> for each feature layer, concat and pooled.
  */
-export function buildAudioEncoderGraph(cfg: MufunConfig, src: WeightSource, debug = false, dtype: FloatType = 'float32'): Graph {
+export function buildAudioEncoderGraph(
+  cfg: MufunConfig, src: WeightSource, debug = false, dtype: FloatType = 'float32', quant: QuantSpec | null = null,
+): Graph {
   const t = cfg.audioTower;
-  const g = new Graph(`audio_encoder_${dtype}`);
-  const root = Params.root(g, src, dtype);
+  const g = new Graph(`audio_encoder_${dtype}${quant ? `_${specTag(quant)}` : ''}`);
+  const root = Params.root(g, src, dtype, quant);
   const frames = t.maxSourcePositions * 2;
   const x = g.input('input_features', 'float32', ['clips', t.melBins, frames]);
   const hidden = audioTowerArch(cfg).audioTower(x, root.sub(TOWER_PREFIX), t, cfg.audioFeatureLayers);
@@ -57,6 +60,8 @@ export interface LlmGraphOptions {
   debug?: boolean;
   /** weights, activations and KV cache in this type; inputs and logits stay float32. */
   dtype?: FloatType;
+  /** linear layers and the LM head weight-only quantized (MatMulNBits); norms and embeddings stay float. */
+  quant?: QuantSpec | null;
 }
 
 export type FloatType = 'float32' | 'float16';
@@ -68,8 +73,9 @@ export type FloatType = 'float32' | 'float16';
 export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOptions): Graph {
   const c = cfg.llm;
   const dtype = o.dtype ?? 'float32';
-  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}`);
-  const p = Params.root(g, src, dtype).sub(LLM_PREFIX);
+  const q = o.quant ? `_${specTag(o.quant)}` : '';
+  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}`);
+  const p = Params.root(g, src, dtype, o.quant ?? null).sub(LLM_PREFIX);
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const audioEmbeds = g.input('audio_embeds', 'float32', ['audio_rows', c.hiddenSize]);
   const audioIndex = g.input('audio_index', 'int64', ['batch', 'seq']);

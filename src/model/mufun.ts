@@ -1,19 +1,23 @@
 // MufunModel: a loaded checkpoint and the ONNX Runtime sessions that run it.
 //   wave@16k ─clips→ log-mel ─audio encoder→ clip embeddings ─splice+LLM→ logits
 // Sessions are built on first use, so loading is cheap and only what is used costs memory.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { LogMel, clipWaveform } from './audio/mel.js';
 import { Checkpoint, type WeightSource } from './checkpoint.js';
 import { type MufunConfig, clipSamples } from './config.js';
+import { type ConvertedManifest, ConvertedWeights, isConverted, needsFloatWeights, readManifest } from './converted.js';
 import { type LlmGraphOptions, buildAudioEncoderGraph, buildLlmGraph, tokensPerClip } from './graphs.js';
 import { resolveConfig } from './registry.js';
-import { type RuntimeOptions, createSession } from './runtime.js';
+import { type QuantSpec, quantSpec } from './quant.js';
+import { type RuntimeOptions, createSession, openSession } from './runtime.js';
 import { KvCache } from './kvcache.js';
 import type { SplicePlan } from './splice.js';
 
 export type LlmVariant = 'generate' | 'logits' | 'loss';
 
-const LLM_VARIANTS: Record<LlmVariant, LlmGraphOptions> = {
+export const LLM_VARIANTS: Record<LlmVariant, LlmGraphOptions> = {
   generate: { kvCache: true, logits: 'rows', loss: false },
   logits: { kvCache: false, logits: 'all', loss: false, debug: true },
   loss: { kvCache: false, logits: 'all', loss: true, debug: true },
@@ -33,10 +37,16 @@ export class MufunModel {
     readonly weights: WeightSource & { close?(): void },
     readonly config: MufunConfig,
     readonly runtime: RuntimeOptions,
+    /** set when loaded from a `mufun convert` folder: sessions open its saved graphs */
+    readonly converted: { dir: string; manifest: ConvertedManifest } | null = null,
   ) {}
 
-  /** Opens a Hugging Face MuFun folder and checks every tensor's presence and shape (no weights read). */
+  /**
+   * Opens a Hugging Face MuFun folder and checks every tensor's presence and shape (no weights
+   * read), or a folder written by `mufun convert` (its graphs open as they are, no re-export).
+   */
   static load(dir: string, runtime: RuntimeOptions = {}): MufunModel {
+    if (isConverted(dir)) return MufunModel.loadConverted(dir, runtime);
     const ck = Checkpoint.open(dir);
     try {
       const cfg = resolveConfig(ck.rawConfig);
@@ -48,6 +58,17 @@ export class MufunModel {
       ck.close();
       throw e;
     }
+  }
+
+  private static loadConverted(dir: string, runtime: RuntimeOptions): MufunModel {
+    const manifest = readManifest(dir);
+    const q = manifest.quant;
+    if ((runtime.dtype && runtime.dtype !== manifest.session_dtype) || (runtime.quant && runtime.quant !== q?.mode)) {
+      throw needsFloatWeights(dir, `running it as ${runtime.quant ?? runtime.dtype} (it was converted to ${manifest.dtype})`);
+    }
+    const cfg = resolveConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+    const rt: RuntimeOptions = { ...runtime, dtype: manifest.session_dtype, quant: q?.mode, quantBlockSize: q?.block_size };
+    return new MufunModel(new ConvertedWeights(dir), cfg, rt, { dir, manifest });
   }
 
   /** A model from a config.json object and any weight source (e.g. SyntheticWeights). */
@@ -66,7 +87,12 @@ export class MufunModel {
   private session(key: string, build: () => Parameters<typeof createSession>[0]): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = Promise.resolve().then(() => createSession(build(), this.weights.sourceId(), this.runtime));
+      s = Promise.resolve().then(() => {
+        if (!this.converted) return createSession(build(), this.weights.sourceId(), this.runtime);
+        const file = (this.converted.manifest.graphs as Record<string, string>)[key];
+        if (!file) throw needsFloatWeights(this.converted.dir, `the ${key} graph (training, debug outputs, full logits)`);
+        return openSession(join(this.converted.dir, file), this.runtime);
+      });
       s.catch(() => this.sessions.delete(key)); // a failed build can be retried
       this.sessions.set(key, s);
     }
@@ -77,12 +103,18 @@ export class MufunModel {
     return this.runtime.dtype ?? 'float32';
   }
 
+  /** Weight-only quantization of the LLM (the audio tower and connector stay float: see quant.ts). */
+  get quant(): QuantSpec | null {
+    return this.runtime.quant ? quantSpec(this.runtime.quant, this.runtime.quantBlockSize) : null;
+  }
+
   audioEncoder(debug = false): Promise<ort.InferenceSession> {
     return this.session(`audio${debug ? '_debug' : ''}`, () => buildAudioEncoderGraph(this.config, this.weights, debug, this.dtype));
   }
 
   llm(variant: LlmVariant): Promise<ort.InferenceSession> {
-    return this.session(`llm_${variant}`, () => buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype }));
+    return this.session(`llm_${variant}`, () =>
+      buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant }));
   }
 
   newCache(batch = 1): KvCache {

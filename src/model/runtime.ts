@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { BYTES, type Graph, numel } from './ir/graph.js';
 import { exportOnnx } from './ir/onnx.js';
+import type { QuantMode } from './quant.js';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 export const EXECUTION_PROVIDERS: ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
@@ -18,6 +19,10 @@ export interface RuntimeOptions {
   ep?: ExecutionProvider;
   /** session precision: float32 everywhere, or float16 weights/activations (GPU providers). */
   dtype?: 'float32' | 'float16';
+  /** weight-only quantization of the LLM's linear layers and LM head (MatMulNBits); part of the graph names. */
+  quant?: QuantMode;
+  /** elements per quantization block (power of two ≥ 16; default 32). */
+  quantBlockSize?: number;
   /** intra-op threads for the CPU provider (default: ORT's choice, all cores). */
   threads?: number;
   /** where exported models are kept; default ~/.cache/mufun-studio/graphs (MUFUN_CACHE overrides). */
@@ -98,12 +103,25 @@ export async function createSession(graph: Graph, weightSourceId: string, opts: 
     }
     return await ort.InferenceSession.create(model, so);
   } catch (e) {
-    const msg = (e as Error).message;
-    if (opts.ep && opts.ep !== 'cpu' && /provider|backend|EP/i.test(msg)) {
-      throw new RuntimeError(`execution provider "${opts.ep}" is not available here: ${msg}`);
-    }
-    throw e;
+    throw providerError(e, opts);
   }
+}
+
+/** Opens a session on an exported model file (a converted model folder's graphs). */
+export async function openSession(modelPath: string, opts: RuntimeOptions = {}): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(modelPath, sessionOptions(opts));
+  } catch (e) {
+    throw providerError(e, opts);
+  }
+}
+
+function providerError(e: unknown, opts: RuntimeOptions): unknown {
+  const msg = (e as Error).message;
+  if (opts.ep && opts.ep !== 'cpu' && /provider|backend|EP/i.test(msg)) {
+    return new RuntimeError(`execution provider "${opts.ep}" is not available here: ${msg}`);
+  }
+  return e;
 }
 
 export { ort };

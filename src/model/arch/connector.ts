@@ -4,7 +4,7 @@
 //   linear         Linear(in → D)
 import { ConfigError } from '../config.js';
 import type { Value } from '../ir/graph.js';
-import { gelu, linear } from '../ir/ops.js';
+import { gelu } from '../ir/ops.js';
 import type { Params } from './params.js';
 
 export interface ConnectorShape {
@@ -18,29 +18,20 @@ export function connectorFor(type: string, s: ConnectorShape): Connector {
   const blp = /^blp_(\d+)i_(\d+)x$/.exec(type);
   if (blp) {
     const h = Number(blp[2]) * s.inFeatures;
-    return (x, p) =>
-      linear(
-        gelu(linear(x, p.get('linear1.weight', [h, s.inFeatures]), p.get('linear1.bias', [h]), s.inFeatures, h)),
-        p.get('linear2.weight', [s.hidden, h]),
-        p.get('linear2.bias', [s.hidden]),
-        h,
-        s.hidden,
-      );
+    return (x, p) => p.linear(gelu(p.linear(x, 'linear1', s.inFeatures, h, { bias: true })), 'linear2', h, s.hidden, { bias: true });
   }
   const mlp = /^mlp(\d+)x_gelu$/.exec(type);
   if (mlp) {
     const depth = Number(mlp[1]);
     return (x, p) => {
       // nn.Sequential indices: Linear at 0, 2, 4, … with GELU between.
-      let y = linear(x, p.get('0.weight', [s.hidden, s.inFeatures]), p.get('0.bias', [s.hidden]), s.inFeatures, s.hidden);
-      for (let i = 1; i < depth; i++) {
-        y = linear(gelu(y), p.get(`${2 * i}.weight`, [s.hidden, s.hidden]), p.get(`${2 * i}.bias`, [s.hidden]), s.hidden, s.hidden);
-      }
+      let y = p.linear(x, '0', s.inFeatures, s.hidden, { bias: true });
+      for (let i = 1; i < depth; i++) y = p.linear(gelu(y), `${2 * i}`, s.hidden, s.hidden, { bias: true });
       return y;
     };
   }
   if (type === 'linear') {
-    return (x, p) => linear(x, p.get('weight', [s.hidden, s.inFeatures]), p.get('bias', [s.hidden]), s.inFeatures, s.hidden);
+    return (x, p) => p.linear(x, '', s.inFeatures, s.hidden, { bias: true });
   }
   throw new ConfigError(`config.json: unknown connector_type "${type}" (known: blp_<k>i_<h>x, mlp<N>x_gelu, linear)`);
 }

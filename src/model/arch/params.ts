@@ -4,6 +4,8 @@
 import { CheckpointError, type WeightSource } from '../checkpoint.js';
 import type { Graph, Value } from '../ir/graph.js';
 import { f32ToF16 } from '../ir/half.js';
+import { add, linear as gemmLinear } from '../ir/ops.js';
+import { type QuantSpec, type Quantized, blocksPerRow, matMulNBits, quantize, zeroPointBytesPerRow } from '../quant.js';
 
 export class Params {
   private constructor(
@@ -13,25 +15,70 @@ export class Params {
     private problems: string[],
     /** the type weights are stored in the session (float16 halves memory on GPUs) */
     readonly dtype: 'float32' | 'float16',
+    /** with a spec, linear() weights are stored quantized (MatMulNBits); norms and embeddings stay float */
+    readonly quant: QuantSpec | null,
   ) {}
 
-  static root(g: Graph, src: WeightSource, dtype: 'float32' | 'float16' = 'float32'): Params {
-    return new Params(g, src, '', [], dtype);
+  static root(g: Graph, src: WeightSource, dtype: 'float32' | 'float16' = 'float32', quant: QuantSpec | null = null): Params {
+    return new Params(g, src, '', [], dtype, quant);
   }
 
   /** Parameters under `prefix.` (e.g. "layers.3."). */
   sub(prefix: string): Params {
-    return new Params(this.g, this.src, this.prefix + prefix, this.problems, this.dtype);
+    return new Params(this.g, this.src, this.prefix + prefix, this.problems, this.dtype, this.quant);
   }
 
-  private stored(read: () => Float32Array): () => Float32Array | Uint16Array {
-    return this.dtype === 'float16' ? () => f32ToF16(read()) : read;
+  /** The same parameters with float linear layers (parts of a model kept unquantized). */
+  float(): Params {
+    return new Params(this.g, this.src, this.prefix, this.problems, this.dtype, null);
   }
 
-  get(name: string, shape: number[]): Value {
+  /**
+   * nn.Linear `name` (weight [out, in], optional bias [out]): y = x Wᵀ + b. Float weights use
+   * Gemm(transB=1) on the PyTorch layout; quantized ones MatMulNBits on the same [out, in] rows.
+   */
+  linear(x: Value, name: string, inF: number, outF: number, o: { bias?: boolean } = {}): Value {
+    const at = (t: string) => (name ? `${name}.${t}` : t); // '' = a bare nn.Linear
+    if (!this.quant) {
+      const w = this.get(at('weight'), [outF, inF]);
+      return gemmLinear(x, w, o.bias ? this.get(at('bias'), [outF]) : null, inF, outF);
+    }
+    const y = matMulNBits(x, this.quantized(at('weight'), outF, inF, this.quant), inF, outF, this.quant);
+    return o.bias ? add(y, this.get(at('bias'), [outF])) : y;
+  }
+
+  /**
+   * A [N, K] weight as MatMulNBits' three initializers. The checkpoint tensor is read and
+   * quantized once, when the first of them is exported, and dropped after the last.
+   */
+  private quantized(name: string, N: number, K: number, q: QuantSpec) {
     const key = this.prefix + name;
-    const synth = this.src.synthesize?.bind(this.src);
-    if (synth) return this.g.weight(key, this.dtype, shape, this.stored(() => synth(key, shape)));
+    this.check1(key, [N, K]);
+    const blocks = blocksPerRow(K, q.blockSize);
+    let cached: Quantized | null = null;
+    let taken = 0;
+    const part = <T>(pick: (x: Quantized) => T) => () => {
+      cached ??= quantize(this.read(key, [N, K]), N, K, q.bits, q.blockSize);
+      const out = pick(cached);
+      if (++taken === 3) (cached = null), (taken = 0);
+      return out;
+    };
+    const tag = `.q${q.bits}b${q.blockSize}`;
+    return {
+      data: this.g.weight(`${key}${tag}`, 'uint8', [N, blocks, (q.blockSize * q.bits) / 8], part((x) => x.data)),
+      scales: this.g.weight(`${key}${tag}.scales`, this.dtype, [N * blocks], this.stored(part((x) => x.scales))),
+      zeroPoints: this.g.weight(`${key}${tag}.zero_points`, 'uint8', [N * zeroPointBytesPerRow(blocks, q.bits)], part((x) => x.zeroPoints)),
+    };
+  }
+
+  /** The float32 values of a checkpoint (or synthetic) tensor. */
+  private read(key: string, shape: number[]): Float32Array {
+    return this.src.synthesize ? this.src.synthesize(key, shape) : this.src.float32(key);
+  }
+
+  /** Records a problem if the tensor is missing or mis-shaped (synthetic sources have every tensor). */
+  private check1(key: string, shape: number[]): void {
+    if (this.src.synthesize) return;
     if (!this.src.has(key)) {
       this.problems.push(`missing tensor ${key} (expected shape [${shape}])`);
     } else {
@@ -40,7 +87,16 @@ export class Params {
         this.problems.push(`tensor ${key} has shape [${got}], expected [${shape}]`);
       }
     }
-    return this.g.weight(key, this.dtype, shape, this.stored(() => this.src.float32(key)));
+  }
+
+  private stored(read: () => Float32Array): () => Float32Array | Uint16Array {
+    return this.dtype === 'float16' ? () => f32ToF16(read()) : read;
+  }
+
+  get(name: string, shape: number[]): Value {
+    const key = this.prefix + name;
+    this.check1(key, shape);
+    return this.g.weight(key, this.dtype, shape, this.stored(() => this.read(key, shape)));
   }
 
   /** Throws one error listing every missing or mis-shaped tensor. */

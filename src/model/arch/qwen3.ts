@@ -3,7 +3,7 @@
 import { type LlmConfig, parseQwenLike } from '../config.js';
 import { type DType, int, type Value } from '../ir/graph.js';
 import {
-  ONNX_DTYPE, add, cast, concat, cos, linear, matmul, mul, mulScalar, neg, reshape, rmsNorm, silu, sin, slice,
+  ONNX_DTYPE, add, cast, concat, cos, matmul, mul, mulScalar, neg, reshape, rmsNorm, silu, sin, slice,
   softmax, toDtype, transpose, unsqueeze, where,
 } from '../ir/ops.js';
 import type { Params } from './params.js';
@@ -42,9 +42,9 @@ function attention(
   const rep = H / KV;
   const qkNorm = (t: Value, name: string) => rmsNorm(t, p.get(`${name}.weight`, [hd]), c.rmsEps);
   // [B,T,D] → [B,T,heads,hd]: norm and rotate per head, then heads-first for attention.
-  let q = reshape(linear(x, p.get('q_proj.weight', [H * hd, D]), null, D, H * hd), [0, 0, H, hd]);
-  let k = reshape(linear(x, p.get('k_proj.weight', [KV * hd, D]), null, D, KV * hd), [0, 0, KV, hd]);
-  let v = reshape(linear(x, p.get('v_proj.weight', [KV * hd, D]), null, D, KV * hd), [0, 0, KV, hd]);
+  let q = reshape(p.linear(x, 'q_proj', D, H * hd), [0, 0, H, hd]);
+  let k = reshape(p.linear(x, 'k_proj', D, KV * hd), [0, 0, KV, hd]);
+  let v = reshape(p.linear(x, 'v_proj', D, KV * hd), [0, 0, KV, hd]);
   q = transpose(applyRope(qkNorm(q, 'q_norm'), r, hd), [0, 2, 1, 3]);
   k = transpose(applyRope(qkNorm(k, 'k_norm'), r, hd), [0, 2, 1, 3]);
   v = transpose(v, [0, 2, 1, 3]);
@@ -62,14 +62,14 @@ function attention(
   const probs = softmax(where(allowed, scores, x.graph.scalar(F32_MIN)));
   const att = matmul(toDtype(probs, x.dtype), vg); // [B, KV, rep, T, hd]
   const y = reshape(transpose(reshape(att, [0, H, -1, hd]), [0, 2, 1, 3]), [0, 0, H * hd]);
-  return { y: linear(y, p.get('o_proj.weight', [D, H * hd]), null, H * hd, D), present: { key: k, value: v } };
+  return { y: p.linear(y, 'o_proj', H * hd, D), present: { key: k, value: v } };
 }
 
 function mlp(x: Value, p: Params, c: LlmConfig): Value {
   const { hiddenSize: D, intermediateSize: I } = c;
-  const gate = linear(x, p.get('gate_proj.weight', [I, D]), null, D, I);
-  const up = linear(x, p.get('up_proj.weight', [I, D]), null, D, I);
-  return linear(mul(silu(gate), up), p.get('down_proj.weight', [D, I]), null, I, D);
+  const gate = p.linear(x, 'gate_proj', D, I);
+  const up = p.linear(x, 'up_proj', D, I);
+  return p.linear(mul(silu(gate), up), 'down_proj', I, D);
 }
 
 /**
@@ -121,6 +121,7 @@ export function decoder(
   }
   x = rmsNorm(x, p.get('model.norm.weight', [D]), c.rmsEps);
   if (io.rowsForLogits) x = g.op('Gather', [reshape(x, [-1, D]), io.rowsForLogits], { axis: int(0) });
-  const head = c.tieWordEmbeddings ? p.get('model.embed_tokens.weight', [V, D]) : p.get('lm_head.weight', [V, D]);
-  return { logits: toDtype(linear(x, head, null, D, V), 'float32'), present };
+  // A tied head reads embed_tokens (quantized, it is a copy: the embedding Gather stays float).
+  const head = p.linear(x, c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head', D, V);
+  return { logits: toDtype(head, 'float32'), present };
 }

@@ -3,7 +3,7 @@
 // [embeddings, layer 1 … layer L-1 outputs, final layer output after layer_norm].
 import { type AudioTowerConfig, parseWhisper } from '../config.js';
 import { ints, int, type Value } from '../ir/graph.js';
-import { add, gelu, layerNorm, linear, matmul, mulScalar, reshape, softmaxF32, toDtype, transpose } from '../ir/ops.js';
+import { add, gelu, layerNorm, matmul, mulScalar, reshape, softmaxF32, toDtype, transpose } from '../ir/ops.js';
 import type { Params } from './params.js';
 
 export const parseConfig = parseWhisper;
@@ -15,20 +15,20 @@ function conv1d(x: Value, w: Value, b: Value, stride: number): Value {
 function selfAttention(x: Value, p: Params, c: AudioTowerConfig): Value {
   const d = c.dModel, H = c.heads, hd = d / H;
   const heads = (t: Value) => transpose(reshape(t, [0, 0, H, hd]), [0, 2, 1, 3]); // [B,T,d] -> [B,H,T,hd]
-  const q = heads(mulScalar(linear(x, p.get('q_proj.weight', [d, d]), p.get('q_proj.bias', [d]), d, d), hd ** -0.5));
-  const k = heads(linear(x, p.get('k_proj.weight', [d, d]), null, d, d)); // Whisper's k_proj has no bias
-  const v = heads(linear(x, p.get('v_proj.weight', [d, d]), p.get('v_proj.bias', [d]), d, d));
+  const q = heads(mulScalar(p.linear(x, 'q_proj', d, d, { bias: true }), hd ** -0.5));
+  const k = heads(p.linear(x, 'k_proj', d, d)); // Whisper's k_proj has no bias
+  const v = heads(p.linear(x, 'v_proj', d, d, { bias: true }));
   const att = softmaxF32(matmul(q, transpose(k, [0, 1, 3, 2])));
   const y = reshape(transpose(matmul(att, v), [0, 2, 1, 3]), [0, 0, d]);
-  return linear(y, p.get('out_proj.weight', [d, d]), p.get('out_proj.bias', [d]), d, d);
+  return p.linear(y, 'out_proj', d, d, { bias: true });
 }
 
 function encoderLayer(x: Value, p: Params, c: AudioTowerConfig): Value {
   const d = c.dModel, f = c.ffnDim;
   const ln = (t: Value, name: string) => layerNorm(t, p.get(`${name}.weight`, [d]), p.get(`${name}.bias`, [d]), c.layerNormEps);
   x = add(x, selfAttention(ln(x, 'self_attn_layer_norm'), p.sub('self_attn.'), c));
-  const h = gelu(linear(ln(x, 'final_layer_norm'), p.get('fc1.weight', [f, d]), p.get('fc1.bias', [f]), d, f));
-  return add(x, linear(h, p.get('fc2.weight', [d, f]), p.get('fc2.bias', [d]), f, d));
+  const h = gelu(p.linear(ln(x, 'final_layer_norm'), 'fc1', d, f, { bias: true }));
+  return add(x, p.linear(h, 'fc2', f, d, { bias: true }));
 }
 
 /**

@@ -86,6 +86,20 @@ export interface ExportOptions {
   externalDataPath?: string;
   /** Initializers at least this large go external (bytes); small constants stay inline. */
   externalThreshold?: number;
+  /** Called after each initializer is written, with its size in bytes (progress bars). */
+  onTensor?: (name: string, bytes: number) => void;
+}
+
+/** Opset versions of the non-default domains our graphs may use. */
+const DOMAIN_OPSETS: Record<string, number> = { 'com.microsoft': 1 };
+
+function opsetImports(graph: Graph): { domain: string; version: number }[] {
+  const used = new Set(graph.nodes.map((n) => n.domain).filter((d) => d !== ''));
+  return [{ domain: '', version: OPSET }, ...[...used].sort().map((domain) => {
+    const version = DOMAIN_OPSETS[domain];
+    if (version === undefined) throw new Error(`ONNX export of ${graph.name}: no opset version known for domain ${domain}`);
+    return { domain, version };
+  })];
 }
 
 const ALIGN = 4096; // lets ONNX Runtime memory-map each external tensor
@@ -142,6 +156,7 @@ export async function exportOnnx(graph: Graph, opts: ExportOptions = {}): Promis
         tensor.rawData = bytesOf(data);
       }
       initializer.push(tensor);
+      opts.onTensor?.(init.name, data.byteLength);
     }
   } finally {
     if (fd !== null) closeSync(fd);
@@ -166,7 +181,7 @@ export async function exportOnnx(graph: Graph, opts: ExportOptions = {}): Promis
     irVersion: IR_VERSION,
     producerName: 'mufun-studio',
     producerVersion: '0.1.0',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: opsetImports(graph),
     graph: {
       name: graph.name,
       node,
