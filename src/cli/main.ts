@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../model/runtime.js';
 import { audioCommand } from './commands/audio.js';
 import { chatCommand } from './commands/chat.js';
+import { convertCommand } from './commands/convert.js';
 import { fixtureCommand } from './commands/fixture.js';
 import { infoCommand } from './commands/info.js';
 
@@ -31,6 +32,7 @@ export function program(): Command {
     .showHelpAfterError();
   p.addCommand(audioCommand());
   p.addCommand(chatCommand());
+  p.addCommand(convertCommand());
   p.addCommand(fixtureCommand());
   p.addCommand(infoCommand());
   return p;
