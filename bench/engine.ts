@@ -6,8 +6,9 @@ import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { greedyTokens } from '../src/model/generate.js';
 import { MufunModel } from '../src/model/mufun.js';
+import type { QuantMode } from '../src/model/quant.js';
 import type { ExecutionProvider } from '../src/model/runtime.js';
-import { planSplice } from '../src/model/splice.js';
+import { type SplicePlan, planSplice } from '../src/model/splice.js';
 import { SyntheticWeights } from '../src/model/synthetic.js';
 import { torchBench } from './baseline.js';
 import { bestMs } from './timing.js';
@@ -19,6 +20,18 @@ export interface EngineBenchOptions {
   prompt: number;
   newTokens: number;
   baseline: boolean;
+  /** also time prefill and decode with the LLM weight-only quantized (ours.int8, ours.int4) */
+  quant?: QuantMode[];
+}
+
+/** What chat runs: the prompt through the KV-cache graph (logits for the last position), then decode. */
+async function llmTimes(model: MufunModel, plan: SplicePlan, o: EngineBenchOptions): Promise<{ prefill_ms: number; decode_tokens_per_s: number }> {
+  const gen = await model.llm('generate');
+  const prefill_ms = await bestMs(() =>
+    gen.run({ ...model.feeds(plan, null), ...model.newCache().feeds(),
+      logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]) }));
+  const tDecode = await bestMs(() => greedyTokens(model, plan, null, o.newTokens + 1), 2);
+  return { prefill_ms, decode_tokens_per_s: o.newTokens / ((tDecode - prefill_ms) / 1000) };
 }
 
 export async function engineBench(o: EngineBenchOptions): Promise<Record<string, unknown>> {
@@ -26,7 +39,7 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
   const cacheDir = mkdtempSync(join(tmpdir(), 'mufun-bench-'));
   const raw = JSON.parse(readFileSync(o.config, 'utf8'));
   const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir });
-  const ours: Record<string, number> = {};
+  const ours: Record<string, number | Record<string, number>> = {};
   try {
     const wave = new Float32Array(model.clipSamples).map(() => (Math.random() - 0.5) * 0.2);
     const mel = await model.logMel();
@@ -38,21 +51,29 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
     const V = model.config.llm.vocabSize;
     const ids = Array.from({ length: o.prompt }, () => Math.floor(Math.random() * V));
     const plan = planSplice([{ ids }], [], model.tokensPerClip);
-    // What chat runs: the prompt through the KV-cache graph, logits for the last position only.
-    const gen = await model.llm('generate');
-    ours.prefill_ms = await bestMs(() =>
-      gen.run({ ...model.feeds(plan, null), ...model.newCache().feeds(),
-        logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]) }));
-    const tDecode = await bestMs(() => greedyTokens(model, plan, null, o.newTokens + 1), 2);
-    ours.decode_tokens_per_s = o.newTokens / ((tDecode - ours.prefill_ms) / 1000);
+    Object.assign(ours, await llmTimes(model, plan, o));
     // The same work as the baseline's prefill: logits for every prompt position.
     await model.llm('logits');
     ours.prefill_all_logits_ms = await bestMs(() => model.forward(plan, null));
+    await model.release();
+    // Weight-only quantized LLM (the audio tower stays float, so its time is the one above).
+    for (const quant of o.quant ?? []) {
+      const qm = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, quant });
+      try {
+        ours[quant] = await llmTimes(qm, plan, o);
+      } finally {
+        await qm.release();
+      }
+    }
   } finally {
     await model.release();
     rmSync(cacheDir, { recursive: true, force: true });
   }
-  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Number((a / b).toFixed(3)) : null);
+  const ratio = (a: unknown, b: number | undefined) => (typeof a === 'number' && b ? Number((a / b).toFixed(3)) : null);
+  const quantRatios = Object.fromEntries((o.quant ?? []).flatMap((q) => {
+    const r = ours[q] as Record<string, number> | undefined;
+    return [[`${q}_prefill_ms`, ratio(r?.prefill_ms, pytorch?.prefill_ms)], [`${q}_decode_tokens_per_s`, ratio(r?.decode_tokens_per_s, pytorch?.decode_tokens_per_s)]];
+  }));
   return {
     bench: 'engine',
     config: basename(o.config, '.json'),
@@ -67,6 +88,7 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
       prefill_ms: ratio(ours.prefill_ms, pytorch.prefill_ms),
       prefill_all_logits_ms: ratio(ours.prefill_all_logits_ms, pytorch.prefill_ms),
       decode_tokens_per_s: ratio(ours.decode_tokens_per_s, pytorch.decode_tokens_per_s),
+      ...quantRatios,
     } : null,
   };
 }

@@ -3,7 +3,13 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../src/model/runtime.js';
+import { QUANT_MODES, type QuantMode } from '../src/model/quant.js';
 import { engineBench } from './engine.js';
+
+function parseQuant(v: string): QuantMode {
+  if (!QUANT_MODES.includes(v as QuantMode)) throw new Error(`--quant: ${v} is not one of ${QUANT_MODES.join(', ')}`);
+  return v as QuantMode;
+}
 
 const CONFIGS = join(import.meta.dirname, '..', '..', 'bench', 'configs');
 
@@ -15,12 +21,26 @@ p.command('engine')
   .option('--ep <provider>', `execution provider (${EXECUTION_PROVIDERS.join(', ')})`, 'cpu')
   .option('--prompt <n>', 'prompt tokens for prefill', '64')
   .option('--new <n>', 'decoded tokens', '32')
+  .option('--quant <modes>', 'also time the LLM weight-only quantized: comma-separated int8,int4 ("none" to skip)', 'int8,int4')
   .option('--no-baseline', 'skip PyTorch')
   .action(async (o) => {
     const r = await engineBench({
       config: o.config, threads: Number(o.threads), ep: o.ep as ExecutionProvider,
       prompt: Number(o.prompt), newTokens: Number(o.new), baseline: o.baseline,
+      quant: o.quant === 'none' ? [] : String(o.quant).split(',').map(parseQuant),
     });
+    console.log(JSON.stringify(r, null, 1));
+  });
+
+p.command('audio')
+  .description('log-mel ms per 30 s clip vs torch_mufun.py log_mel, and decode + resample of a 4-minute 44.1 kHz stereo mp3')
+  .option('--threads <n>', 'CPU threads, ours and PyTorch', '2')
+  .option('--mel-bins <n>', 'mel bins', '128')
+  .option('--seconds <n>', 'length of the generated mp3', '240')
+  .option('--no-baseline', 'skip PyTorch and ffmpeg')
+  .action(async (o) => {
+    const { audioBench } = await import('./audio.js');
+    const r = await audioBench({ threads: Number(o.threads), melBins: Number(o.melBins), seconds: Number(o.seconds), baseline: o.baseline });
     console.log(JSON.stringify(r, null, 1));
   });
 
