@@ -10,6 +10,11 @@
 //   zero_points  uint8 [N·⌈blocks·bits/8⌉]; for 4 bits two blocks a byte, the first in the low nibble
 // K not divisible by blockSize: the last block is padded with codes equal to its zero point
 // (so the padding dequantizes to exactly 0) and its scale comes from its real elements only.
+//
+// What is quantized: the LLM's linear layers and LM head (decode reads every one of their
+// weights per token, so it is bound by their bytes). The audio tower and connector stay float:
+// on the fixture their output moves by 0.6–1e-2 (int8) and 0.13 (int4, relative), and the tower,
+// 1500 positions a clip, is compute-bound, where MatMulNBits showed no reliable gain over sgemm.
 import type { Value } from './ir/graph.js';
 import { int } from './ir/graph.js';
 
