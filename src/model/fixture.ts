@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { resample } from './audio/resample.js';
 import { greedyTokens } from './generate.js';
+import { createSession } from './runtime.js';
+import { buildTrainGraph } from './train/graph.js';
 import { MufunModel } from './mufun.js';
 import type { RuntimeOptions } from './runtime.js';
 import { SafetensorsFile, type TensorToWrite, writeSafetensors } from './safetensors.js';
@@ -102,6 +104,11 @@ export async function runFixture(dir: string, runtime: RuntimeOptions = {}, log:
       out['sft.loss'] = f32(Float32Array.of(r.loss!), [1]);
       log('sft');
 
+      // Gradients of the loss for every parameter (the position table is a fixed sinusoid in Whisper).
+      const step = await trainStepOutputs(model, plan, clipMels, (name) => !name.endsWith('embed_positions.weight'));
+      for (const [name, t] of Object.entries(step.grads)) out[`sft.grad.${name}`] = f32(t.data as Float32Array, t.dims as number[]);
+      log('sft.grad');
+
       if (cases.gen) {
         // Row 0's audios come first in appearance order; its plan indexes the same embeddings.
         const row0 = planSplice([{ ids: ids[0] }], clipsPerAudio.slice(0, ids[0].filter((t) => t === -200).length), model.tokensPerClip);
@@ -116,6 +123,28 @@ export async function runFixture(dir: string, runtime: RuntimeOptions = {}, log:
     await model.release();
   }
   return out;
+}
+
+/** One training step's loss and gradients, from log-mel clips, with the checkpoint's weights. */
+async function trainStepOutputs(model: MufunModel, plan: SplicePlan, mels: Float32Array[], trainable: (name: string) => boolean) {
+  const { graph, params } = buildTrainGraph(model.config, model.weights, { trainable, audioInput: 'features' });
+  const s = await createSession(graph, model.weights.sourceId(), model.runtime);
+  const t = model.config.audioTower;
+  const frames = t.maxSourcePositions * 2;
+  const feats = new Float32Array(mels.length * t.melBins * frames);
+  mels.forEach((m, i) => feats.set(m, i * m.length));
+  const feeds: Record<string, ort.Tensor> = {
+    ...model.feeds(plan, null),
+    input_features: new ort.Tensor('float32', feats, [mels.length, t.melBins, frames]),
+    labels: new ort.Tensor('int64', plan.labels, [plan.batch, plan.length]),
+  };
+  delete feeds.audio_embeds;
+  for (const p of params) feeds[p.name] = new ort.Tensor('float32', model.weights.float32(p.name), p.shape as number[]);
+  const r = await s.run(feeds);
+  await s.release();
+  const grads: Record<string, ort.Tensor> = {};
+  for (const p of params) grads[p.name] = r[`grad.${p.name}`];
+  return { loss: (r.loss.data as Float32Array)[0], grads };
 }
 
 export async function writeFixtureOutputs(path: string, out: FixtureOutputs): Promise<void> {

@@ -3,6 +3,7 @@
 // optional KV cache and an optional shifted cross-entropy loss).
 import { connectorFor } from './arch/connector.js';
 import { Params } from './arch/params.js';
+import type { KvPair } from './arch/qwen3.js';
 import { poolFeatures } from './arch/whisper.js';
 import type { WeightSource } from './checkpoint.js';
 import type { MufunConfig } from './config.js';
@@ -21,6 +22,27 @@ export function tokensPerClip(cfg: MufunConfig): number {
   return Math.floor(cfg.audioTower.maxSourcePositions / cfg.audioPoolStride);
 }
 
+export interface AudioEncoding {
+  hidden: Map<number, Value>;
+  concat: Value;
+  pooled: Value;
+  embeds: Value; // [clips, tokensPerClip, hidden]
+}
+
+/** Log-mel features [clips, melBins, frames] → tower → feature concat + pooling → connector. */
+export function audioEncoder(root: Params, cfg: MufunConfig, features: Value): AudioEncoding {
+  const hidden = audioTowerArch(cfg).audioTower(features, root.sub(TOWER_PREFIX), cfg.audioTower, cfg.audioFeatureLayers);
+  const { concat, pooled } = poolFeatures(hidden, cfg.audioFeatureLayers, cfg.audioPoolStride);
+  return { hidden, concat, pooled, embeds: audioConnector(root, cfg, pooled) };
+}
+
+/** Pooled tower features [clips, tokensPerClip, k·d] → audio embeddings in the LLM's space. */
+export function audioConnector(root: Params, cfg: MufunConfig, pooled: Value): Value {
+  const width = cfg.audioFeatureLayers.length * cfg.audioTower.dModel;
+  const connector = connectorFor(cfg.connectorType, { inFeatures: width, hidden: cfg.llm.hiddenSize });
+  return pooled.graph.scope('connector', () => connector(pooled, root.sub(CONNECTOR_PREFIX)));
+}
+
 /**
  * input_features [B, melBins, frames] → audio_embeds [B, tokensPerClip, hidden].
  * With `debug`, also outputs hidden.<i> for each feature layer, concat and pooled.
@@ -31,14 +53,10 @@ export function buildAudioEncoderGraph(
   const t = cfg.audioTower;
   const g = new Graph(`audio_encoder_${dtype}${quant ? `_${specTag(quant)}` : ''}`);
   const root = Params.root(g, src, dtype, quant);
-  const frames = t.maxSourcePositions * 2;
-  const x = g.input('input_features', 'float32', ['clips', t.melBins, frames]);
-  const hidden = audioTowerArch(cfg).audioTower(x, root.sub(TOWER_PREFIX), t, cfg.audioFeatureLayers);
-  const { concat, pooled } = poolFeatures(hidden, cfg.audioFeatureLayers, cfg.audioPoolStride);
-  const width = cfg.audioFeatureLayers.length * t.dModel;
-  const connector = connectorFor(cfg.connectorType, { inFeatures: width, hidden: cfg.llm.hiddenSize });
-  const embeds = g.scope('connector', () => connector(pooled, root.sub(CONNECTOR_PREFIX)));
+  const x = g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2]);
+  const { hidden, concat, pooled, embeds } = audioEncoder(root, cfg, x);
   root.check('audio encoder');
+  const width = cfg.audioFeatureLayers.length * t.dModel;
   const f32 = (v: Value) => toDtype(v, 'float32');
   g.output(f32(embeds), 'audio_embeds', 'float32', ['clips', tokensPerClip(cfg), cfg.llm.hiddenSize]);
   if (debug) {
@@ -47,6 +65,36 @@ export function buildAudioEncoderGraph(
     g.output(f32(pooled), 'pooled', 'float32', ['clips', tokensPerClip(cfg), width]);
   }
   return g;
+}
+
+/** The spliced-batch inputs every LLM graph takes (see SplicePlan). */
+export interface BatchInputs {
+  ids: Value;
+  audioIndex: Value;
+  isAudio: Value;
+  attentionMask: Value;
+  positionIds: Value;
+}
+
+export function batchInputs(g: Graph): BatchInputs {
+  return {
+    ids: g.input('input_ids', 'int64', ['batch', 'seq']),
+    audioIndex: g.input('audio_index', 'int64', ['batch', 'seq']),
+    isAudio: g.input('is_audio', 'bool', ['batch', 'seq']),
+    attentionMask: g.input('attention_mask', 'int64', ['batch', 'total']),
+    positionIds: g.input('position_ids', 'int64', ['batch', 'seq']),
+  };
+}
+
+/** splice → decoder → logits (all positions, or the flat rows asked for). p: the LLM's params. */
+export function languageModel(
+  p: Params, cfg: MufunConfig, b: BatchInputs, audioEmbeds: Value, io: { past: KvPair[] | null; rows: Value | null },
+): { logits: Value; present: KvPair[]; embeds: Value } {
+  const c = cfg.llm;
+  const embedTokens = p.get('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
+  const embeds = spliceEmbeds(embedTokens, b.ids, toDtype(audioEmbeds, p.dtype), b.audioIndex, b.isAudio, b.attentionMask);
+  const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask: b.attentionMask, positionIds: b.positionIds, past: io.past, rowsForLogits: io.rows });
+  return { ...out, embeds };
 }
 
 export interface LlmGraphOptions {
@@ -76,12 +124,8 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
   const q = o.quant ? `_${specTag(o.quant)}` : '';
   const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}`);
   const p = Params.root(g, src, dtype, o.quant ?? null).sub(LLM_PREFIX);
-  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const b = batchInputs(g);
   const audioEmbeds = g.input('audio_embeds', 'float32', ['audio_rows', c.hiddenSize]);
-  const audioIndex = g.input('audio_index', 'int64', ['batch', 'seq']);
-  const isAudio = g.input('is_audio', 'bool', ['batch', 'seq']);
-  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'total']);
-  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
   const past = o.kvCache
     ? Array.from({ length: c.layers }, (_, i) => ({
         key: g.input(`past_key.${i}`, dtype, ['batch', c.kvHeads, 'past', c.headDim]),
@@ -90,9 +134,7 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
     : null;
   const rows = o.logits === 'rows' ? g.input('logits_rows', 'int64', ['rows']) : null;
 
-  const embedTokens = p.get('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
-  const embeds = spliceEmbeds(embedTokens, ids, toDtype(audioEmbeds, dtype), audioIndex, isAudio, attentionMask);
-  const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask, positionIds, past, rowsForLogits: rows });
+  const out = languageModel(p, cfg, b, audioEmbeds, { past, rows });
   p.check('language model');
 
   g.output(out.logits, 'logits', 'float32', o.logits === 'rows' ? ['rows', c.vocabSize] : ['batch', 'seq', c.vocabSize]);
@@ -106,7 +148,7 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
     const labels = g.input('labels', 'int64', ['batch', 'seq']);
     g.output(shiftedCrossEntropy(out.logits, labels, c.vocabSize, cfg.ignoreIndex), 'loss', 'float32', []);
   }
-  if (o.debug) g.output(toDtype(embeds, 'float32'), 'inputs_embeds', 'float32', ['batch', 'seq', c.hiddenSize]);
+  if (o.debug) g.output(toDtype(out.embeds, 'float32'), 'inputs_embeds', 'float32', ['batch', 'seq', c.hiddenSize]);
   return g;
 }
 

@@ -107,6 +107,7 @@ const RULES: Record<string, Rule> = {
   Slice: ({ g, node, x, dy }) => {
     // Pad the gradient back to x's extent along each sliced axis (step 1 slices only).
     const x0 = x[0]!;
+    if (!x0.shape) throw new AutodiffError(`Slice gradient needs the rank of ${x0.name}`);
     const steps = constInts(g, x[4]);
     if (steps && steps.some((s) => s !== 1)) throw new AutodiffError('Slice gradient supports step 1');
     const starts = constInts(g, x[1]), axes = constInts(g, x[3]);

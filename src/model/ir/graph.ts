@@ -125,6 +125,16 @@ export class Graph {
     return this.track(this.value(name, dtype, shape));
   }
 
+  /** Turns a weight into a graph input (a trainable tensor fed each step); returns its signature. */
+  promoteToInput(name: string): Signature {
+    const init = this.initializers.get(name);
+    if (!init) throw new Error(`graph ${this.name}: no initializer ${name} to make an input`);
+    this.initializers.delete(name);
+    const sig = { name, dtype: init.dtype, shape: init.shape };
+    this.inputs.push(sig);
+    return sig;
+  }
+
   /** A small constant tensor (shapes, axes, scalars). */
   constant(data: number[] | TypedArray, dtype: DType, shape?: number[]): Value {
     const arr = toTyped(data, dtype);
@@ -167,6 +177,7 @@ function outputDtype(op: string, inputs: (Value | null)[], attrs: Record<string,
   if (BOOL_OPS.has(op)) return 'bool';
   if (INT64_OPS.has(op)) return 'int64';
   if (op === 'Where') return inputs[1]!.dtype;
+  if (op === 'ConstantOfShape') return 'float32'; // its default value is a float32 zero
   if (op === 'SoftmaxCrossEntropyLoss') return inputs[0]!.dtype;
   return inputs.find((v) => v)?.dtype ?? 'float32';
 }

@@ -132,6 +132,10 @@ export function inferShape(g: Graph, op: string, ins: (Value | null)[], attrs: R
       const keep = ai(attrs, 'keepdims', 1);
       return keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i));
     }
+    case 'Range':
+      return ['?'];
+    case 'Size':
+      return [];
     case 'Shape': {
       const start = ai(attrs, 'start', 0), end = attrs.end ? ai(attrs, 'end', 0) : x.length;
       return [norm(end, x.length) - norm(start, x.length)];
