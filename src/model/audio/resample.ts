@@ -104,6 +104,10 @@ export class StreamResampler {
   private inputs = 0; // input samples pushed
   private produced = 0; // outputs returned
   private ended = false;
+  private packed = new Float64Array(0); // each phase's nonzero taps, row-padded to maxLen
+  private len = new Int32Array(0);
+  private maxLen = 0;
+  private lastMax = 0;
 
   constructor(readonly origFreq: number, readonly newFreq: number) {
     if (!Number.isInteger(origFreq) || !Number.isInteger(newFreq) || origFreq <= 0 || newFreq <= 0) {
@@ -121,6 +125,15 @@ export class StreamResampler {
       this.first[i] = a;
       this.last[i] = b;
     }
+    if (this.k) {
+      this.len = Int32Array.from({ length: phases }, (_, i) => this.last[i] - this.first[i] + 1);
+      this.maxLen = Math.max(...this.len);
+      this.lastMax = Math.max(...this.last);
+      this.packed = new Float64Array(phases * this.maxLen);
+      for (let i = 0; i < phases; i++) {
+        for (let j = 0; j < this.len[i]; j++) this.packed[i * this.maxLen + j] = this.k.weights[i * taps + this.first[i] + j];
+      }
+    }
     this.buf = new Float32Array(Math.max(1024, (this.k?.taps ?? 0) * 4));
     if (this.k) this.fill = this.k.width; // the leading zero pad
   }
@@ -137,24 +150,27 @@ export class StreamResampler {
 
   /** Outputs o < limit whose taps all lie in the buffer. */
   private run(limit: number): Float32Array {
-    const { weights, phases, stride, taps } = this.k!;
+    const { phases, stride } = this.k!;
     const avail = this.base + this.fill; // padded samples known
-    const buf = this.buf, first = this.first, last = this.last, base = this.base;
+    const buf = this.buf, base = this.base;
+    const packed = this.packed, first = this.first, len = this.len, maxLen = this.maxLen;
+    // outputs this call can complete: every tap of output o lies below `avail`
     let o = this.produced;
-    const out: number[] = [];
-    const y = new Float32Array(Math.max(0, Math.min(limit, Math.ceil((phases * Math.max(0, avail)) / stride) + phases) - o));
-    let n = 0;
-    for (; o < limit; o++) {
-      const i = o % phases;
-      const start = ((o - i) / phases) * stride;
-      if (start + last[i] >= avail) break;
-      const row = i * taps;
-      const s = start - base;
-      let acc = 0;
-      for (let j = first[i]; j <= last[i]; j++) acc += weights[row + j] * buf[s + j];
-      if (n < y.length) y[n++] = acc;
-      else out.push(acc);
+    const start0 = o;
+    let f = Math.floor(o / phases), i = o - f * phases;
+    const count = Math.max(0, Math.min(limit, this.completable(avail)) - o);
+    const y = new Float32Array(count);
+    for (let n = 0; n < count; n++) {
+      const s = f * stride - base + first[i], row = i * maxLen, L = len[i];
+      let acc = 0; // the same left-to-right sum as `resample`
+      for (let j = 0; j < L; j++) acc += packed[row + j] * buf[s + j];
+      y[n] = acc;
+      if (++i === phases) {
+        i = 0;
+        f++;
+      }
     }
+    o = start0 + count;
     this.produced = o;
     // Drop what no later output needs: the next output's frame start.
     const nextStart = Math.floor(o / phases) * stride;
@@ -164,11 +180,18 @@ export class StreamResampler {
       this.fill -= drop;
       this.base += drop;
     }
-    if (!out.length) return y.subarray(0, n);
-    const all = new Float32Array(n + out.length);
-    all.set(y.subarray(0, n));
-    all.set(out, n);
-    return all;
+    return y;
+  }
+
+  /** The number of outputs whose last tap lies below `avail` padded samples. */
+  private completable(avail: number): number {
+    const { phases, stride } = this.k!;
+    // output o = f·phases + i needs f·stride + last[i] < avail; last[i] grows with i
+    const fFull = Math.floor((avail - 1 - this.lastMax) / stride); // frames complete for every phase
+    let o = Math.max(0, (fFull + 1) * phases);
+    const f = Math.max(0, fFull + 1);
+    for (let i = 0; i < phases && f * stride + this.last[i] < avail; i++) o = f * phases + i + 1;
+    return Math.max(o, this.produced);
   }
 
   push(x: Float32Array): Float32Array {
