@@ -1,9 +1,10 @@
 // Streaming: the block resampler equals the one-shot one exactly, loadAudio (decode -> cut at
 // the native rate -> resample) equals doing the same steps on whole arrays, memory stays
 // bounded on a long file, progress is reported; and waveform peaks.
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMono } from '../src/model/audio/decode.js';
 import { loadAudio, segmentFrames } from '../src/model/audio/load.js';
@@ -184,5 +185,31 @@ describe('waveform peaks', () => {
     const store = new FilePeakStore(dir);
     writeFileSync(join(dir, 'deadbeef.peaks.safetensors'), 'garbage');
     expect(store.get('deadbeef')).toBeUndefined();
+  });
+});
+
+// The compiled build decodes in a worker thread (the TS sources cannot start one): when dist/
+// is there (`npm test` builds it first), check that path gives the same samples and errors.
+const DIST_LOAD = join(import.meta.dirname, '..', 'dist', 'src', 'model', 'audio', 'load.js');
+describe.skipIf(!existsSync(DIST_LOAD))('decoding in a worker thread (compiled build)', () => {
+  it('gives the same samples, segments and typed errors', async () => {
+    const dist = (await import(pathToFileURL(DIST_LOAD).href)) as typeof import('../src/model/audio/load.js');
+    for (const f of ['tone.mp3', 'tone.flac']) {
+      const path = join(AUDIO, f);
+      const a = await loadAudio(path, { worker: false });
+      const progress: number[] = [];
+      const b = await dist.loadAudio(path, { worker: true, chunkBytes: 4096, onProgress: (p) => progress.push(p) });
+      expect(firstDiff(b.pcm, a.pcm)).toBe(-1);
+      expect(progress.at(-1)).toBe(1);
+      const s = await dist.loadAudio(path, { worker: true, segment: [0.5, 1] });
+      expect(firstDiff(s.pcm, (await loadAudio(path, { worker: false, segment: [0.5, 1] })).pcm)).toBe(-1);
+    }
+    const cut = join(tmp, 'cut.flac');
+    const bytes = readFileSync(join(AUDIO, 'tone.flac'));
+    writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));
+    const e = await dist.loadAudio(cut, { worker: true }).then(() => null, (x: unknown) => x);
+    expect((e as { name: string }).name).toBe('AudioError');
+    expect((e as { code: string }).code).toBe('truncated');
+    expect((e as Error).message).toContain('cut.flac');
   });
 });

@@ -1,8 +1,11 @@
 // Any supported file -> a stream of mono float32 blocks at the file's own rate, read in
 // chunks so a long file never sits in memory whole. Downmix = mean of the channels (what
 // MuFun's ffmpeg read does for stereo: (L + R) / 2).
+import { existsSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { AudioError } from './errors.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AudioError, type AudioErrorCode } from './errors.js';
 import { NPY_RATE, readNpy } from './npy.js';
 import { type Container, readXing, sniffFile } from './sniff.js';
 import { readWavHeader, wavToChannels } from './wav.js';
@@ -223,5 +226,52 @@ export async function* decodeMono(path: string, opts: DecodeOptions = {}, info?:
     }
   } finally {
     await fh.close();
+  }
+}
+
+/** decode-worker.js next to this file (present in the compiled build, not when running the TS sources). */
+const WORKER_URL = new URL('./decode-worker.js', import.meta.url);
+export const canDecodeInWorker = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
+
+/**
+ * decodeMono in a worker thread: the same blocks, while the caller works on the previous
+ * ones. At most `window` blocks wait in between (memory stays bounded). Ending the loop early
+ * stops the worker.
+ */
+export async function* decodeInWorker(path: string, opts: DecodeOptions = {}, info?: (i: StreamInfo & { sampleRate: number; channels: number }) => void, window = 4): AsyncGenerator<MonoBlock> {
+  const w = new Worker(WORKER_URL, { workerData: { path, chunkBytes: opts.chunkBytes, window } });
+  type Msg = { block?: MonoBlock; info?: StreamInfo & { sampleRate: number; channels: number }; progress?: number; done?: true; error?: { code?: AudioErrorCode; file?: string; detail: string } };
+  const queue: Msg[] = [];
+  let notify: (() => void) | null = null;
+  let failure: Error | null = null;
+  w.on('message', (m: Msg) => {
+    if (m.progress !== undefined) opts.onProgress?.(m.progress);
+    else if (m.info) info?.(m.info);
+    else queue.push(m);
+    notify?.();
+    notify = null;
+  });
+  w.on('error', (e) => {
+    failure = e;
+    notify?.();
+  });
+  w.on('exit', () => {
+    queue.push({ done: true });
+    notify?.();
+  });
+  try {
+    for (;;) {
+      while (!queue.length && !failure) await new Promise<void>((r) => (notify = r));
+      if (failure) throw failure;
+      const m = queue.shift()!;
+      if (m.error) throw m.error.code ? new AudioError(m.error.code, m.error.file ?? path, m.error.detail) : new Error(`${path}: decoding failed: ${m.error.detail}`);
+      if (m.done) return;
+      if (m.block) {
+        w.postMessage('more');
+        yield m.block;
+      }
+    }
+  } finally {
+    await w.terminate();
   }
 }

@@ -2,7 +2,7 @@
 // decode at the native rate -> cut [start, end] at the native rate -> resample to 16 kHz.
 // Streams: the decoder yields blocks, the cut and the resampler work block by block, so only
 // the 16 kHz mono result is held (a one-hour 44.1 kHz stereo file never sits in memory whole).
-import { type DecodeOptions, type StreamInfo, decodeMono } from './decode.js';
+import { type DecodeOptions, type StreamInfo, canDecodeInWorker, decodeInWorker, decodeMono } from './decode.js';
 import { AudioError } from './errors.js';
 import { SAMPLE_RATE } from './mel.js';
 import type { PeakBuilder } from './peaks.js';
@@ -17,6 +17,8 @@ export interface LoadOptions extends DecodeOptions {
   rate?: number;
   /** Fed every decoded native-rate mono block of the whole file (disables stopping early). */
   peaks?: PeakBuilder;
+  /** Decode in a worker thread, overlapping the resampling (default: when the compiled worker is there). */
+  worker?: boolean;
   /** Receives each block of output as it is produced; with it, `pcm` is not kept (returned empty). */
   onPcm?: (block: Float32Array) => void;
 }
@@ -65,7 +67,9 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<L
     else parts.push(y);
   };
 
-  for await (const blk of decodeMono(path, opts, (i) => (info = i))) {
+  const useWorker = (opts.worker ?? true) && canDecodeInWorker();
+  const blocks = (useWorker ? decodeInWorker : decodeMono)(path, opts, (i) => (info = i));
+  for await (const blk of blocks) {
     if (!rs) {
       rs = new StreamResampler(blk.sampleRate, rate);
       if (seg) [from, to] = segmentFrames(seg, blk.sampleRate);
