@@ -29,6 +29,11 @@ describe('fixture public-a matches transformers', () => {
     for (const n of ['sft.inputs_embeds', 'sft.attention_mask', 'sft.labels', 'sft.logits', 'sft.loss']) expectCases(n, 1);
   });
   it('sft.grad: the gradient of every parameter (tower, connector, LLM) within 1e-3 (relative)', () => expectCases('sft.grad.', 95));
+  it('lora: PEFT LoRA loss and every adapter gradient', () => {
+    expectCases('lora.loss', 1);
+    expectCases('lora.grad.', 28);
+  });
+  it('computes every case the fixture has', () => expect(report.notComputed).toEqual([]));
   it('gen: greedy tokens with the KV cache are identical', () => expectCases('gen.tokens', 1));
   it('resample: 44.1 kHz -> 16 kHz like torchaudio within 1e-4 (max abs)', () => expectCases('resample.', 1));
 });

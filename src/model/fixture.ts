@@ -5,7 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { resample } from './audio/resample.js';
+import type { WeightSource } from './checkpoint.js';
 import { greedyTokens } from './generate.js';
+import { type LoraAttachment, loraAttachment, openAdapter } from './lora.js';
 import { createSession } from './runtime.js';
 import { buildTrainGraph } from './train/graph.js';
 import { MufunModel } from './mufun.js';
@@ -105,9 +107,27 @@ export async function runFixture(dir: string, runtime: RuntimeOptions = {}, log:
       log('sft');
 
       // Gradients of the loss for every parameter (the position table is a fixed sinusoid in Whisper).
-      const step = await trainStepOutputs(model, plan, clipMels, (name) => !name.endsWith('embed_positions.weight'));
+      const step = await trainStepOutputs(model, plan, { input: 'features', mels: clipMels }, (name) => !name.endsWith('embed_positions.weight'));
       for (const [name, t] of Object.entries(step.grads)) out[`sft.grad.${name}`] = f32(t.data as Float32Array, t.dims as number[]);
       log('sft.grad');
+
+      // LoRA on the LLM with the fixture's adapter; the audio embeddings are the frozen ones above.
+      const adapterDir = join(dir, 'checkpoint', 'lora');
+      if (cases.lora && existsSync(adapterDir)) {
+        const adapter = openAdapter(adapterDir);
+        try {
+          const lora = { attachment: loraAttachment(adapter.spec, adapter.weights), weights: adapter.weights };
+          const r = await trainStepOutputs(model, plan, { input: 'embeds', embeds: audio, clips: clipMels.length }, (n) => n.includes('.lora_'), lora);
+          out['lora.loss'] = f32(Float32Array.of(r.loss), [1]);
+          // PEFT names its parameters with the adapter name ("default") before ".weight".
+          for (const [name, t] of Object.entries(r.grads)) {
+            out[`lora.grad.${name.replace(/\.weight$/, '.default.weight')}`] = f32(t.data as Float32Array, t.dims as number[]);
+          }
+          log('lora');
+        } finally {
+          adapter.weights.close();
+        }
+      }
 
       if (cases.gen) {
         // Row 0's audios come first in appearance order; its plan indexes the same embeddings.
@@ -125,21 +145,33 @@ export async function runFixture(dir: string, runtime: RuntimeOptions = {}, log:
   return out;
 }
 
-/** One training step's loss and gradients, from log-mel clips, with the checkpoint's weights. */
-async function trainStepOutputs(model: MufunModel, plan: SplicePlan, mels: Float32Array[], trainable: (name: string) => boolean) {
-  const { graph, params } = buildTrainGraph(model.config, model.weights, { trainable, audioInput: 'features' });
-  const s = await createSession(graph, model.weights.sourceId(), model.runtime);
+type StepAudio = { input: 'features'; mels: Float32Array[] } | { input: 'embeds'; embeds: Float32Array; clips: number };
+
+/** One training step's loss and gradients with the checkpoint's weights (and an adapter's, with LoRA). */
+async function trainStepOutputs(
+  model: MufunModel, plan: SplicePlan, audio: StepAudio, trainable: (name: string) => boolean,
+  lora: { attachment: LoraAttachment; weights: WeightSource } | null = null,
+) {
+  const { graph, params } = buildTrainGraph(model.config, model.weights, { trainable, audioInput: audio.input, lora: lora?.attachment });
+  const s = await createSession(graph, `${model.weights.sourceId()}|${lora?.weights.sourceId() ?? ''}`, model.runtime);
   const t = model.config.audioTower;
-  const frames = t.maxSourcePositions * 2;
-  const feats = new Float32Array(mels.length * t.melBins * frames);
-  mels.forEach((m, i) => feats.set(m, i * m.length));
   const feeds: Record<string, ort.Tensor> = {
     ...model.feeds(plan, null),
-    input_features: new ort.Tensor('float32', feats, [mels.length, t.melBins, frames]),
     labels: new ort.Tensor('int64', plan.labels, [plan.batch, plan.length]),
   };
   delete feeds.audio_embeds;
-  for (const p of params) feeds[p.name] = new ort.Tensor('float32', model.weights.float32(p.name), p.shape as number[]);
+  if (audio.input === 'features') {
+    const frames = t.maxSourcePositions * 2;
+    const feats = new Float32Array(audio.mels.length * t.melBins * frames);
+    audio.mels.forEach((m, i) => feats.set(m, i * m.length));
+    feeds.input_features = new ort.Tensor('float32', feats, [audio.mels.length, t.melBins, frames]);
+  } else {
+    feeds.audio_embeds = new ort.Tensor('float32', audio.embeds, [audio.clips, model.tokensPerClip, model.config.llm.hiddenSize]);
+  }
+  for (const p of params) {
+    const src = lora?.weights.has(p.name) ? lora.weights : model.weights;
+    feeds[p.name] = new ort.Tensor('float32', src.float32(p.name), p.shape as number[]);
+  }
   const r = await s.run(feeds);
   await s.release();
   const grads: Record<string, ort.Tensor> = {};

@@ -79,6 +79,23 @@ export class SafetensorsFile {
     }
   }
 
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  shape(name: string): number[] {
+    return this.entry(name).shape;
+  }
+
+  names(): string[] {
+    return [...this.tensors.keys()];
+  }
+
+  sourceId(): string {
+    const st = fstatSync(this.fd);
+    return `${this.path}:${st.size}:${st.mtimeMs}`;
+  }
+
   entry(name: string): TensorEntry {
     const t = this.tensors.get(name);
     if (!t) throw new SafetensorsError(`${this.path}: no tensor named ${name}`);

@@ -5,7 +5,17 @@ import { CheckpointError, type WeightSource } from '../checkpoint.js';
 import type { Graph, Value } from '../ir/graph.js';
 import { f32ToF16 } from '../ir/half.js';
 import { add, linear as gemmLinear } from '../ir/ops.js';
+import type { LoraAttachment } from '../lora.js';
 import { type QuantSpec, type Quantized, blocksPerRow, matMulNBits, quantize, zeroPointBytesPerRow } from '../quant.js';
+
+export interface ParamsOptions {
+  /** the type weights are stored in the session (float16 halves memory on GPUs) */
+  dtype: 'float32' | 'float16';
+  /** with a spec, linear() weights are stored quantized (MatMulNBits); norms and embeddings stay float */
+  quant: QuantSpec | null;
+  /** with an adapter, targeted linear layers add a low-rank update (PEFT LoRA) */
+  lora: LoraAttachment | null;
+}
 
 export class Params {
   private constructor(
@@ -13,24 +23,29 @@ export class Params {
     private src: WeightSource,
     readonly prefix: string,
     private problems: string[],
-    /** the type weights are stored in the session (float16 halves memory on GPUs) */
-    readonly dtype: 'float32' | 'float16',
-    /** with a spec, linear() weights are stored quantized (MatMulNBits); norms and embeddings stay float */
-    readonly quant: QuantSpec | null,
+    private o: ParamsOptions,
   ) {}
 
-  static root(g: Graph, src: WeightSource, dtype: 'float32' | 'float16' = 'float32', quant: QuantSpec | null = null): Params {
-    return new Params(g, src, '', [], dtype, quant);
+  static root(g: Graph, src: WeightSource, dtype: 'float32' | 'float16' = 'float32', quant: QuantSpec | null = null, lora: LoraAttachment | null = null): Params {
+    return new Params(g, src, '', [], { dtype, quant, lora });
+  }
+
+  get dtype(): 'float32' | 'float16' {
+    return this.o.dtype;
+  }
+
+  get quant(): QuantSpec | null {
+    return this.o.quant;
   }
 
   /** Parameters under `prefix.` (e.g. "layers.3."). */
   sub(prefix: string): Params {
-    return new Params(this.g, this.src, this.prefix + prefix, this.problems, this.dtype, this.quant);
+    return new Params(this.g, this.src, this.prefix + prefix, this.problems, this.o);
   }
 
   /** The same parameters with float linear layers (parts of a model kept unquantized). */
   float(): Params {
-    return new Params(this.g, this.src, this.prefix, this.problems, this.dtype, null);
+    return new Params(this.g, this.src, this.prefix, this.problems, { ...this.o, quant: null });
   }
 
   /**
@@ -39,12 +54,16 @@ export class Params {
    */
   linear(x: Value, name: string, inF: number, outF: number, o: { bias?: boolean } = {}): Value {
     const at = (t: string) => (name ? `${name}.${t}` : t); // '' = a bare nn.Linear
+    let y: Value;
     if (!this.quant) {
       const w = this.get(at('weight'), [outF, inF]);
-      return gemmLinear(x, w, o.bias ? this.get(at('bias'), [outF]) : null, inF, outF);
+      y = gemmLinear(x, w, o.bias ? this.get(at('bias'), [outF]) : null, inF, outF);
+    } else {
+      const q = matMulNBits(x, this.quantized(at('weight'), outF, inF, this.quant), inF, outF, this.quant);
+      y = o.bias ? add(q, this.get(at('bias'), [outF])) : q;
     }
-    const y = matMulNBits(x, this.quantized(at('weight'), outF, inF, this.quant), inF, outF, this.quant);
-    return o.bias ? add(y, this.get(at('bias'), [outF])) : y;
+    const lora = this.o.lora;
+    return lora?.targets(this.prefix + name) ? add(y, lora.update(x, this.prefix + name, inF, outF)) : y;
   }
 
   /**

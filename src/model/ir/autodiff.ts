@@ -200,6 +200,12 @@ const RULES: Record<string, Rule> = {
     return [withShape(mulScalar(padded, 1 / k[0]), x0.shape)];
   },
   Conv: ({ g, x, dy, attrs, attr }) => convGradient(g, x, dy, attrs, attr),
+  Dropout: ({ g, x, y, dy }) => {
+    // y = x · mask / (1 − ratio): the gradient takes the same mask and scale.
+    const ratio = g.initializers.get(x[1]?.name ?? '')?.data as Float32Array | undefined;
+    if (!ratio || !y[1]) throw new AutodiffError('Dropout gradient needs a constant ratio and the mask output');
+    return [mul(mulScalar(dy, 1 / (1 - ratio[0])), cast(y[1], ONNX_DTYPE[dy.dtype as 'float32'])), null, null];
+  },
   SoftmaxCrossEntropyLoss: ({ g, node, x, dy }) => {
     // mean over targets ≠ ignore_index of −log softmax: d/dscores = (p − onehot)·valid / count.
     const red = (node.attrs.reduction?.v as string | undefined) ?? 'mean';

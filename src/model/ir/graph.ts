@@ -159,7 +159,10 @@ export class Graph {
     this.nodes.push({ op, domain, inputs: inputs.map((v) => (v ? v.name : '')), outputs, attrs });
     const dtype = outputDtype(op, inputs, attrs);
     const shape = inferShape(this, op, inputs, attrs);
-    return outputs.map((o, i) => this.track(this.value(o, dtype, i === 0 ? shape : undefined)));
+    return outputs.map((o, i) => {
+      if (op === 'Dropout' && i === 1) return this.track(this.value(o, 'bool', shape)); // the mask
+      return this.track(this.value(o, dtype, i === 0 ? shape : undefined));
+    });
   }
 
   op(op: string, inputs: (Value | null)[], attrs: Record<string, Attr> = {}, domain = ''): Value {

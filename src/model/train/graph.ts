@@ -12,15 +12,18 @@ import {
 import { gradients } from '../ir/autodiff.js';
 import { Graph, type Signature, type Value } from '../ir/graph.js';
 import { reshape } from '../ir/ops.js';
+import type { LoraAttachment } from '../lora.js';
 import { pruneDeadNodes } from '../ir/prune.js';
 
 /** Where the audio enters the step. */
 export type AudioInput = 'features' | 'pooled' | 'embeds';
 
 export interface TrainGraphOptions {
-  /** true for checkpoint tensors that train (the rest stay frozen initializers) */
+  /** true for tensors that train (checkpoint names, or PEFT names for LoRA); the rest stay frozen initializers */
   trainable: (name: string) => boolean;
   audioInput: AudioInput;
+  /** LoRA adapters on the LLM's linear layers */
+  lora?: LoraAttachment | null;
 }
 
 export interface TrainGraph {
@@ -38,7 +41,7 @@ export function audioInputFor(trainable: (name: string) => boolean, names: strin
 
 export function buildTrainGraph(cfg: MufunConfig, src: WeightSource, o: TrainGraphOptions): TrainGraph {
   const g = new Graph(`train_${o.audioInput}`);
-  const root = Params.root(g, src);
+  const root = Params.root(g, src, 'float32', null, o.lora ?? null);
   const t = cfg.audioTower;
   const D = cfg.llm.hiddenSize;
   const tpc = tokensPerClip(cfg);
