@@ -3,9 +3,9 @@
 // GEMMs, power, mel filterbank, log10 with Whisper's dynamic-range clamp. Also the 30 s
 // clipping rule.
 import * as ort from 'onnxruntime-node';
-import { Graph, type Value, str } from '../ir/graph.js';
+import { Graph, type Value, int, str } from '../ir/graph.js';
 import { exportOnnx } from '../ir/onnx.js';
-import { ONNX_DTYPE, add, addScalar, cast, concat, log, matmul, max, mul, mulScalar, reduceMax, reshape, slice, transpose } from '../ir/ops.js';
+import { addScalar, concat, log, matmul, max, mul, mulScalar, reduceMax, reshape, slice, transpose } from '../ir/ops.js';
 
 export const SAMPLE_RATE = 16000;
 export const N_FFT = 400;
@@ -92,15 +92,10 @@ export function dftBasis(): Float32Array {
 
 // ---------------------------------------------------------------- the graph
 
-const DOUBLE = 11; // ONNX TensorProto.DOUBLE, for Cast
 const N1 = 16, N2 = 25; // N_FFT = N1 · N2; n = N2·n1 + n2, k = k1 + N1·k2
 const K2 = Math.ceil(N_FREQ / N1); // 13: k2 values needed for k ≤ 200
-
-function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(a.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
-  return t;
-}
+const J = N1 / 2 + 1; // 9 stage-1 bins k1 = 0…8 (real input: 16 − j is the conjugate of j)
+const ROWS2 = 4 * K2; // stage-2 outputs per j: Re, Im for k1 = j and for k1 = 16 − j
 
 /** Periodic Hann window (torch.hann_window), float64 rounded to float32. */
 export function hannWindow(): Float32Array {
@@ -108,36 +103,72 @@ export function hannWindow(): Float32Array {
 }
 
 /**
- * The FFT factors. Stage 1, a DFT over n1 (n = 25·n1 + n2): [2·N1, N1], row 2·k1 holding
- * cos and row 2·k1 + 1 −sin of 2π·n1·k1/N1. Stage 2 per k1, the twiddle W_400^(n2·k1) folded
- * in: [N1, 2·K2, 2·N2] taking [Re n2 | Im n2] to [Re k2 | Im k2], i.e. multiplying by
- * W_400^(n2·(k1 + 16·k2)) and summing over n2.
+ * The FFT factors for 400 = 16 · 25 (n = 25·n1 + n2, k = k1 + 16·k2), using the real input's
+ * symmetry: stage 1 (a DFT over n1) is only needed for k1 = j = 0…8, since k1 = 16 − j is its
+ * conjugate. Stage 1: [18, 16], rows 2j and 2j + 1 = cos and −sin of 2π·n1·j/16 (the sine
+ * rows of j = 0 and 8 are zero). Stage 2, per j: [52, 50] from [Re n2 | Im n2] to
+ * [Re, Im of k1 = j | Re, Im of k1 = 16 − j] for k2 = 0…12, the twiddles W_400^(n2·k1) folded
+ * in (conjugating the input for 16 − j). Unused outputs (k1 = 16, duplicate k1 = 8) are zero.
  */
 export function fftFactors(): { stage1: Float32Array; stage2: Float32Array } {
-  const stage1 = new Float32Array(2 * N1 * N1);
-  for (let k = 0; k < N1; k++) {
+  const stage1 = new Float32Array(2 * J * N1);
+  for (let j = 0; j < J; j++) {
     for (let n = 0; n < N1; n++) {
-      const ph = (2 * Math.PI * ((k * n) % N1)) / N1;
-      stage1[2 * k * N1 + n] = Math.cos(ph);
-      stage1[(2 * k + 1) * N1 + n] = -Math.sin(ph);
+      const ph = (2 * Math.PI * ((j * n) % N1)) / N1;
+      stage1[2 * j * N1 + n] = Math.cos(ph);
+      stage1[(2 * j + 1) * N1 + n] = j === 0 || j === N1 / 2 ? 0 : -Math.sin(ph);
     }
   }
-  const R = 2 * K2, C = 2 * N2;
-  const stage2 = new Float32Array(N1 * R * C);
-  for (let k1 = 0; k1 < N1; k1++) {
-    for (let k2 = 0; k2 < K2; k2++) {
-      for (let n = 0; n < N2; n++) {
-        const ph = (2 * Math.PI * ((n * (k1 + N1 * k2)) % N_FFT)) / N_FFT;
-        const c = Math.cos(ph), sn = -Math.sin(ph); // (a + ib)(c + i·sn) = (ac − b·sn) + i(a·sn + bc)
-        const re = (k1 * R + k2) * C, im = (k1 * R + K2 + k2) * C;
-        stage2[re + n] = c;
-        stage2[re + N2 + n] = -sn;
-        stage2[im + n] = sn;
-        stage2[im + N2 + n] = c;
+  const C = 2 * N2;
+  const stage2 = new Float32Array(J * ROWS2 * C);
+  for (let j = 0; j < J; j++) {
+    for (const conj of [false, true]) {
+      const k1 = conj ? N1 - j : j;
+      if (conj && (j === 0 || j === N1 / 2)) continue; // k1 = 16 does not exist; 8 is done once
+      for (let k2 = 0; k2 < K2; k2++) {
+        const re = (j * ROWS2 + (conj ? 2 * K2 : 0) + k2) * C, im = re + K2 * C;
+        for (let n = 0; n < N2; n++) {
+          const ph = (2 * Math.PI * ((n * (k1 + N1 * k2)) % N_FFT)) / N_FFT;
+          const c = Math.cos(ph), sn = -Math.sin(ph);
+          // (a ± ib)(c + i·sn): Re = a·c ∓ b·sn, Im = a·sn ± b·c
+          const sign = conj ? -1 : 1;
+          stage2[re + n] = c;
+          stage2[re + N2 + n] = -sign * sn;
+          stage2[im + n] = sn;
+          stage2[im + N2 + n] = sign * c;
+        }
       }
     }
   }
   return { stage1, stage2 };
+}
+
+/** The bin of stage-2 output row r of group j (−1 when unused or beyond 200). */
+function binOf(j: number, r: number): number {
+  const conj = r >= 2 * K2;
+  const k2 = r % K2;
+  const k1 = conj ? N1 - j : j;
+  if (conj && (j === 0 || j === N1 / 2)) return -1;
+  const k = k1 + N1 * k2;
+  return k < N_FREQ ? k : -1;
+}
+
+/**
+ * The mel filterbank over the squared stage-2 outputs [nMels, 9·52]: each output's weight is
+ * its bin's filter value (so Re² and Im² of a bin add up to its power inside the GEMM).
+ */
+export function melOverFftRows(nMels: number): Float32Array {
+  const fb = melFilters(nMels); // [201, nMels]
+  const cols = J * 2 * K2; // power rows: per j, k1 = j then k1 = 16 − j, × 13 k2
+  const w = new Float32Array(nMels * cols);
+  for (let j = 0; j < J; j++) {
+    for (let r = 0; r < 2 * K2; r++) {
+      const k = binOf(j, r < K2 ? r : r + K2); // the Re row of that bin
+      if (k < 0) continue;
+      for (let m = 0; m < nMels; m++) w[m * cols + j * 2 * K2 + r] = fb[k * nMels + m];
+    }
+  }
+  return w;
 }
 
 /**
@@ -157,25 +188,23 @@ function windowedFramesT(g: Graph, padded: Value, F: number): Value {
 }
 
 /**
- * |rfft(frame)|² of windowed frames as columns [400, F] -> [201, F] float32, as a two-stage
- * Cooley–Tukey DFT (400 = 16 · 25): a GEMM over n1 (16 terms), then one GEMM per k1 over n2
- * with the twiddles folded into its weights (50 terms). Each output sums at most 50 float32
- * products (one GEMM against the whole DFT basis sums 400 and misses the 1e-4 tolerance in
- * the quietest bins the 80 dB floor keeps; this stays at ≤ 6.3e-5 on the public-a fixture,
- * where a float64 version gives ≤ 4.4e-5, the reference's own float32 rounding). The layouts
- * are chosen so no big intermediate needs a transpose.
+ * Mel power of windowed frames as columns [400, F] -> [nMels, F]: a two-stage Cooley–Tukey
+ * DFT (400 = 16 · 25) as two float32 GEMMs, stage 1 over n1 (16 terms, only the 9 k1 that real
+ * input needs), stage 2 per k1 group over n2 (50 terms, twiddles folded in), then squares and
+ * one GEMM with the mel filters, which also adds Re² + Im² of each bin. Each value sums at
+ * most 50 products: one GEMM against the whole DFT basis sums 400 and misses the 1e-4
+ * tolerance in the quietest bins the 80 dB floor keeps; this stays within 6.5e-5 on the
+ * public-a fixture. No big intermediate is transposed, sliced or cast.
  */
-function stftPowerT(g: Graph, xT: Value, F: number): Value {
+function melPowerT(g: Graph, xT: Value, F: number, nMels: number): Value {
   const f = fftFactors();
-  const f64 = (v: Value) => cast(v, DOUBLE);
   const x = reshape(xT, [N1, N2 * F]); // rows n1, columns (n2, t)
-  const s1 = matmul(g.weight('stft.stage1', 'float32', [2 * N1, N1], f.stage1), x); // [(k1, re|im), (n2, t)]
-  const z = reshape(s1, [N1, 2 * N2, F]); // per k1: rows Re n2 | Im n2
-  const y = f64(matmul(g.weight('stft.stage2', 'float32', [N1, 2 * K2, 2 * N2], f.stage2), z)); // [k1, Re k2 | Im k2, t]
-  const re = slice(y, [0], [K2], [1]), im = slice(y, [K2], [2 * K2], [1]);
-  const p = cast(add(mul(re, re), mul(im, im)), ONNX_DTYPE.float32); // [k1, k2, t], squared in float64
-  // bin k = k1 + 16·k2: order as [k2, k1, t], flatten, keep the 201 one-sided bins
-  return slice(reshape(transpose(p, [1, 0, 2]), [K2 * N1, F]), [0], [N_FREQ], [0]);
+  const s1 = matmul(g.weight('stft.stage1', 'float32', [2 * J, N1], f.stage1), x); // [(j, re|im), (n2, t)]
+  const z = reshape(s1, [J, 2 * N2, F]); // per j: rows Re n2 | Im n2
+  const y = matmul(g.weight('stft.stage2', 'float32', [J, ROWS2, 2 * N2], f.stage2), z); // [j, 52, t]
+  // |X|² = Re² + Im²: rows per j are [Re, Im of k1 = j | Re, Im of k1 = 16 − j] × 13
+  const sq = g.op('ReduceSum', [reshape(mul(y, y), [J, 2, 2, K2, F]), g.ints([2])], { keepdims: int(0) });
+  return matmul(g.weight('mel.filters_fft', 'float32', [nMels, J * 2 * K2], melOverFftRows(nMels)), reshape(sq, [J * 2 * K2, F])); // [nMels, t]
 }
 
 /** wave float32 [clipSamples] -> mel float32 [nMels, clipSamples/160]. */
@@ -189,9 +218,7 @@ export function buildLogMelGraph(nMels: number, clipSamples = CLIP_SAMPLES): Gra
   const half = N_FFT / 2;
   const padded = g.op('Pad', [wave, g.ints([half, half])], { mode: str('reflect') });
 
-  const power = stftPowerT(g, windowedFramesT(g, padded, frames), frames); // [201, frames]
-  const fbT = transposed(melFilters(nMels), N_FREQ, nMels);
-  const mel = matmul(g.weight('mel.filters_t', 'float32', [nMels, N_FREQ], fbT), power); // [nMels, frames]
+  const mel = melPowerT(g, windowedFramesT(g, padded, frames), frames, nMels); // [nMels, frames]
 
   // log10(clamp(mel, 1e-10)), floor at max − 8 (80 dB range), then scale to about [−1, 1].
   const lg = mulScalar(log(max(mel, g.scalar(1e-10))), 1 / Math.LN10);
