@@ -9,6 +9,7 @@ import type { WeightSource } from './checkpoint.js';
 import type { MufunConfig } from './config.js';
 import { Graph, int, type Value } from './ir/graph.js';
 import { reshape, slice, toDtype } from './ir/ops.js';
+import { pruneDeadNodes } from './ir/prune.js';
 import { type QuantSpec, specTag } from './quant.js';
 import { audioTowerArch, llmArch } from './registry.js';
 import { spliceEmbeds } from './splice.js';
@@ -64,6 +65,20 @@ export function buildAudioEncoderGraph(
     g.output(f32(concat), 'concat', 'float32', ['clips', t.maxSourcePositions, width]);
     g.output(f32(pooled), 'pooled', 'float32', ['clips', tokensPerClip(cfg), width]);
   }
+  return g;
+}
+
+/** What a training run caches per clip: the pooled tower features, or the connector's embeddings. */
+export function buildAudioFeaturesGraph(cfg: MufunConfig, src: WeightSource, stage: 'pooled' | 'embeds'): Graph {
+  const t = cfg.audioTower;
+  const g = new Graph(`audio_${stage}`);
+  const root = Params.root(g, src);
+  const x = g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2]);
+  const enc = audioEncoder(root, cfg, x);
+  root.check('audio encoder');
+  const width = stage === 'pooled' ? cfg.audioFeatureLayers.length * t.dModel : cfg.llm.hiddenSize;
+  g.output(stage === 'pooled' ? enc.pooled : enc.embeds, stage, 'float32', ['clips', tokensPerClip(cfg), width]);
+  pruneDeadNodes(g);
   return g;
 }
 

@@ -56,13 +56,7 @@ export function readAdapterConfig(dir: string): LoraSpec {
  * safetensors) or initialised as PEFT does (A: kaiming-uniform, B: zeros; the update starts at 0).
  */
 export function loraAttachment(spec: LoraSpec, source: WeightSource | null, seed = 0): LoraAttachment {
-  const init = (name: string, shape: number[]): Float32Array => {
-    const n = shape[0] * shape[1];
-    if (name.includes('lora_B')) return new Float32Array(n);
-    const bound = 1 / Math.sqrt(shape[1]); // kaiming_uniform_(a=√5) on fan_in
-    const rnd = rng(seed ^ hash(name));
-    return Float32Array.from({ length: n }, () => (rnd() * 2 - 1) * bound);
-  };
+  const init = (name: string, shape: number[]) => loraInit(name, shape, seed);
   const tensor = (x: Value, name: string, shape: number[]) => {
     if (source && !source.has(name)) throw new LoraError(`adapter has no tensor ${name}`);
     if (source && source.shape(name).join() !== shape.join()) {
@@ -79,6 +73,15 @@ export function loraAttachment(spec: LoraSpec, source: WeightSource | null, seed
       return mulScalar(linear(linear(dropped, A, null, inF, spec.r), B, null, spec.r, outF), spec.alpha / spec.r);
     },
   };
+}
+
+/** PEFT's initialisation: A kaiming-uniform (a = √5) on fan_in, B zeros, so training starts from the base model. */
+export function loraInit(name: string, shape: number[], seed: number): Float32Array {
+  const n = shape[0] * shape[1];
+  if (name.includes('lora_B')) return new Float32Array(n);
+  const bound = 1 / Math.sqrt(shape[1]);
+  const rnd = rng(seed ^ hash(name));
+  return Float32Array.from({ length: n }, () => (rnd() * 2 - 1) * bound);
 }
 
 /** Training-mode dropout (ONNX Dropout with its mask output, so autodiff can route the gradient). */

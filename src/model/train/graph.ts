@@ -24,6 +24,8 @@ export interface TrainGraphOptions {
   audioInput: AudioInput;
   /** LoRA adapters on the LLM's linear layers */
   lora?: LoraAttachment | null;
+  /** false: the loss only (evaluation with the current trainable tensors) */
+  gradients?: boolean;
 }
 
 export interface TrainGraph {
@@ -40,7 +42,7 @@ export function audioInputFor(trainable: (name: string) => boolean, names: strin
 }
 
 export function buildTrainGraph(cfg: MufunConfig, src: WeightSource, o: TrainGraphOptions): TrainGraph {
-  const g = new Graph(`train_${o.audioInput}`);
+  const g = new Graph(`${o.gradients === false ? 'eval' : 'train'}_${o.audioInput}`);
   const root = Params.root(g, src, 'float32', null, o.lora ?? null);
   const t = cfg.audioTower;
   const D = cfg.llm.hiddenSize;
@@ -62,9 +64,11 @@ export function buildTrainGraph(cfg: MufunConfig, src: WeightSource, o: TrainGra
 
   const params = [...g.initializers.values()].filter((i) => !i.data && o.trainable(i.name)).map((i) => g.promoteToInput(i.name));
   if (!params.length) throw new Error('nothing to train: every tensor is frozen');
-  const grads = gradients(g, loss, params.map((p) => g.values.get(p.name)!));
   g.output(loss, 'loss', 'float32', []);
-  for (const p of params) g.output(grads.get(p.name)!, `grad.${p.name}`, p.dtype, p.shape);
+  if (o.gradients !== false) {
+    const grads = gradients(g, loss, params.map((p) => g.values.get(p.name)!));
+    for (const p of params) g.output(grads.get(p.name)!, `grad.${p.name}`, p.dtype, p.shape);
+  }
   pruneDeadNodes(g);
   return { graph: g, params };
 }
