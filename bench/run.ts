@@ -44,6 +44,23 @@ p.command('audio')
     console.log(JSON.stringify(r, null, 1));
   });
 
+p.command('chat')
+  .description('chat(): time to first token (30 s clip + 50-token question) and decode tokens/s vs torch_mufun.py')
+  .option('--config <file>', 'model config (random weights)', join(CONFIGS, 'small.json'))
+  .option('--threads <n>', 'CPU threads, ours and PyTorch', '2')
+  .option('--ep <provider>', `execution provider (${EXECUTION_PROVIDERS.join(', ')})`, 'cpu')
+  .option('--new <n>', 'decoded tokens', '32')
+  .option('--variants <list>', 'weights: comma-separated float32,int8,int4', 'float32,int4')
+  .option('--no-baseline', 'skip PyTorch')
+  .action(async (o) => {
+    const { chatBench } = await import('./chat.js');
+    const r = await chatBench({
+      config: o.config, threads: Number(o.threads), ep: o.ep as ExecutionProvider, newTokens: Number(o.new), baseline: o.baseline,
+      variants: String(o.variants).split(',') as ('float32' | 'int8' | 'int4')[],
+    });
+    console.log(JSON.stringify(r, null, 1));
+  });
+
 p.parseAsync(process.argv).catch((e) => {
   console.error(`bench: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
