@@ -4,6 +4,7 @@ import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../model/runtime.js
 import { audioCommand } from './commands/audio.js';
 import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
+import { evalCommand } from './commands/eval.js';
 import { fixtureCommand } from './commands/fixture.js';
 import { infoCommand } from './commands/info.js';
 
@@ -33,6 +34,7 @@ export function program(): Command {
   p.addCommand(audioCommand());
   p.addCommand(chatCommand());
   p.addCommand(convertCommand());
+  p.addCommand(evalCommand());
   p.addCommand(fixtureCommand());
   p.addCommand(infoCommand());
   return p;
