@@ -204,6 +204,17 @@ describe.skipIf(!existsSync(DIST_LOAD))('decoding in a worker thread (compiled b
       const s = await dist.loadAudio(path, { worker: true, segment: [0.5, 1] });
       expect(firstDiff(s.pcm, (await loadAudio(path, { worker: false, segment: [0.5, 1] })).pcm)).toBe(-1);
     }
+    // an mp3 on several threads, in jobs of 8 frames (10 jobs for this 2 s file): bit-identical
+    const mp3 = (await import(pathToFileURL(DIST_LOAD.replace('load.js', 'mp3-parallel.js')).href)) as typeof import('../src/model/audio/mp3-parallel.js');
+    const plan = await mp3.planMp3(join(AUDIO, 'tone.mp3'));
+    expect(plan).not.toBeNull();
+    for (const threads of [1, 3]) {
+      const parts: Float32Array[] = [];
+      for await (const b of mp3.decodeMp3Parallel(join(AUDIO, 'tone.mp3'), plan!, {}, undefined, threads, 8)) parts.push(b.samples);
+      const got = Float32Array.from(parts.flatMap((p) => Array.from(p)));
+      const { x } = await decodeWhole(join(AUDIO, 'tone.mp3'));
+      expect(firstDiff(got, x), `${threads} threads`).toBe(-1);
+    }
     const cut = join(tmp, 'cut.flac');
     const bytes = readFileSync(join(AUDIO, 'tone.flac'));
     writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));

@@ -2,7 +2,9 @@
 // decode at the native rate -> cut [start, end] at the native rate -> resample to 16 kHz.
 // Streams: the decoder yields blocks, the cut and the resampler work block by block, so only
 // the 16 kHz mono result is held (a one-hour 44.1 kHz stereo file never sits in memory whole).
-import { type DecodeOptions, type StreamInfo, canDecodeInWorker, decodeInWorker, decodeMono } from './decode.js';
+import { type DecodeOptions, type MonoBlock, type StreamInfo, canDecodeInWorker, decodeInWorker, decodeMono } from './decode.js';
+import { canDecodeMp3Parallel, decodeMp3Parallel, planMp3 } from './mp3-parallel.js';
+import { sniffFile } from './sniff.js';
 import { AudioError } from './errors.js';
 import { SAMPLE_RATE } from './mel.js';
 import type { PeakBuilder } from './peaks.js';
@@ -17,7 +19,7 @@ export interface LoadOptions extends DecodeOptions {
   rate?: number;
   /** Fed every decoded native-rate mono block of the whole file (disables stopping early). */
   peaks?: PeakBuilder;
-  /** Decode in a worker thread, overlapping the resampling (default: when the compiled worker is there). */
+  /** Decode in worker threads (an mp3 on several), overlapping the resampling (default: when the compiled workers are there). */
   worker?: boolean;
   /** Receives each block of output as it is produced; with it, `pcm` is not kept (returned empty). */
   onPcm?: (block: Float32Array) => void;
@@ -49,6 +51,18 @@ function checkSegment(seg: Segment, file: string): void {
   if (e <= s) throw new AudioError('bad-segment', file, `segment [${s}, ${e}] ends at or before its start`);
 }
 
+/** Threads where the compiled build has them: mp3s on several, anything else beside the caller. */
+async function pickDecoder(path: string, opts: LoadOptions, info: (i: StreamInfo & { sampleRate: number; channels: number }) => void): Promise<AsyncGenerator<MonoBlock>> {
+  if (opts.worker ?? true) {
+    if (canDecodeMp3Parallel() && (await sniffFile(path)).container === 'mp3') {
+      const plan = await planMp3(path);
+      if (plan) return decodeMp3Parallel(path, plan, opts, info);
+    }
+    if (canDecodeInWorker()) return decodeInWorker(path, opts, info);
+  }
+  return decodeMono(path, opts, info);
+}
+
 export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<LoadedAudio> {
   const seg = opts.segment ?? null;
   if (seg) checkSegment(seg, path);
@@ -67,8 +81,7 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<L
     else parts.push(y);
   };
 
-  const useWorker = (opts.worker ?? true) && canDecodeInWorker();
-  const blocks = (useWorker ? decodeInWorker : decodeMono)(path, opts, (i) => (info = i));
+  const blocks = await pickDecoder(path, opts, (i) => (info = i));
   for await (const blk of blocks) {
     if (!rs) {
       rs = new StreamResampler(blk.sampleRate, rate);

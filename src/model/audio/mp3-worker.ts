@@ -1,0 +1,37 @@
+// A worker of the parallel mp3 decoder (mp3-parallel.ts): decodes byte ranges of an mp3 with
+// mpg123 (no gapless trimming; the caller trims once for the whole file), drops the warm-up
+// frames, downmixes, and sends the samples back. Jobs arrive as {id, from, to, skip}.
+import { open } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { MPEGDecoder } from 'mpg123-decoder';
+import { downmix } from './decode.js';
+import { AudioError } from './errors.js';
+
+const port = parentPort!;
+const { path } = workerData as { path: string };
+const fh = await open(path, 'r');
+let chain = Promise.resolve();
+
+port.on('message', (job: { id: number; from: number; to: number; skip: number; at: number }) => {
+  chain = chain.then(async () => {
+    try {
+      const bytes = Buffer.alloc(job.to - job.from);
+      await fh.read(bytes, 0, bytes.length, job.from);
+      const dec = new MPEGDecoder({ enableGapless: false });
+      await dec.ready;
+      try {
+        const r = dec.decode(bytes);
+        if (r.errors.length) throw new AudioError('corrupt', path, `mp3 decoding failed in bytes ${job.from}–${job.to}: ${r.errors[0].message}`);
+        const n = Math.max(0, r.samplesDecoded - job.skip);
+        const ch = r.channelData.map((c) => c.subarray(job.skip, job.skip + n));
+        const samples = downmix(ch, n, path, job.at, r.sampleRate);
+        port.postMessage({ id: job.id, samples, sampleRate: r.sampleRate, channels: r.channelData.length }, [samples.buffer as ArrayBuffer]);
+      } finally {
+        dec.free();
+      }
+    } catch (e) {
+      const err = e instanceof AudioError ? { code: e.code, detail: e.message.slice(e.file.length + 2) } : { detail: String((e as Error)?.message ?? e) };
+      port.postMessage({ id: job.id, error: err });
+    }
+  });
+});
