@@ -1,0 +1,155 @@
+// Audio-in speed, next to its baselines from the same run: log-mel ms per 30 s clip (ours, an
+// ONNX graph, vs torch_mufun.py's `log_mel`, torch.stft), and decode + resample to 16 kHz of a
+// 4-minute 44.1 kHz stereo mp3 (made here with ffmpeg or lame), vs ffmpeg doing the same.
+// The machine's load is printed too: on a shared machine timings move with it.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { decodeMono } from '../src/model/audio/decode.js';
+import { loadAudio } from '../src/model/audio/load.js';
+import { CLIP_SAMPLES, LogMel } from '../src/model/audio/mel.js';
+import { canDecodeMp3Parallel } from '../src/model/audio/mp3-parallel.js';
+import { resample } from '../src/model/audio/resample.js';
+import { encodeWav } from '../src/model/audio/wav.js';
+import { BASELINE_SCRIPT, pythonWithTorch } from './baseline.js';
+import { bestMs } from './timing.js';
+
+export interface AudioBenchOptions {
+  threads: number;
+  melBins: number;
+  seconds: number; // length of the mp3
+  baseline: boolean;
+}
+
+const has = (cmd: string) => spawnSync(cmd, ['-version']).status === 0 || spawnSync(cmd, ['--version']).status === 0;
+
+/** torch_mufun.py's log_mel on one random 30 s clip, timed like its own bench (best of 3 after a warm-up). */
+function torchMel(threads: number, melBins: number): Record<string, unknown> {
+  const py = pythonWithTorch();
+  if (!py) return { error: 'no python3 with torch found (apt-get install python3-torch libopenblas0-pthread)' };
+  const code = `
+import sys, json, time, torch
+sys.path.insert(0, ${JSON.stringify(dirname(BASELINE_SCRIPT))})
+import torch_mufun as T
+torch.set_num_threads(${threads})
+fb = T.mel_filters(${melBins})
+wave = torch.randn(T.CLIP) * 0.1
+def timeit(fn, reps=10):
+    fn(); ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
+    return min(ts) * 1000
+with torch.no_grad():
+    ms = timeit(lambda: T.log_mel(wave, ${melBins}, fb))
+print(json.dumps({"mel_ms_per_clip": ms, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+`;
+  const r = spawnSync(py, ['-c', code], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: `torch_mufun.py log_mel failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}` };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+/** A music-like 44.1 kHz stereo signal: chords, a beat and a little noise. */
+function testSignal(seconds: number): Float32Array[] {
+  const rate = 44100, n = rate * seconds;
+  const L = new Float32Array(n), R = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    const t = i / rate, bar = Math.floor(t / 2) % 4;
+    const f = [220, 246.94, 196, 174.61][bar];
+    const env = Math.exp(-8 * (t % 0.5));
+    s = (s * 1103515245 + 12345) >>> 0;
+    const noise = (s / 2 ** 32 - 0.5) * 0.02;
+    const chord = Math.sin(2 * Math.PI * f * t) + 0.5 * Math.sin(2 * Math.PI * f * 1.5 * t) + 0.3 * Math.sin(2 * Math.PI * f * 2.52 * t);
+    L[i] = 0.25 * chord + 0.3 * env * Math.sin(2 * Math.PI * 60 * t) + noise;
+    R[i] = 0.25 * chord * 0.8 + 0.3 * env * Math.sin(2 * Math.PI * 62 * t) - noise;
+  }
+  return [L, R];
+}
+
+function makeMp3(dir: string, seconds: number): { path: string; encoder: string } | { error: string } {
+  const wav = join(dir, 'song.wav'), mp3 = join(dir, 'song.mp3');
+  writeFileSync(wav, encodeWav(testSignal(seconds), 44100));
+  if (has('ffmpeg')) {
+    const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', wav, '-c:a', 'libmp3lame', '-b:a', '192k', mp3]);
+    if (r.status === 0) return { path: mp3, encoder: 'ffmpeg libmp3lame 192k' };
+  }
+  if (has('lame')) {
+    const r = spawnSync('lame', ['--silent', '-b', '192', wav, mp3]);
+    if (r.status === 0) return { path: mp3, encoder: 'lame 192k' };
+  }
+  return { error: 'no mp3 encoder (apt-get install ffmpeg, or lame)' };
+}
+
+async function timeOnce(fn: () => Promise<unknown>, reps = 3): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+export async function audioBench(o: AudioBenchOptions): Promise<Record<string, unknown>> {
+  const round = (x: number) => Number(x.toFixed(2));
+  // ---- log-mel
+  const lm = await LogMel.create(o.melBins, { intraOpNumThreads: o.threads });
+  const wave = Float32Array.from({ length: CLIP_SAMPLES }, () => (Math.random() - 0.5) * 0.2);
+  const oursMel = await bestMs(() => lm.compute(wave), 10);
+  await lm.release();
+  const torch = o.baseline ? torchMel(o.threads, o.melBins) : null;
+  const torchMs = torch && typeof torch.mel_ms_per_clip === 'number' ? torch.mel_ms_per_clip : null;
+
+  // ---- mp3 decode + resample
+  const dir = mkdtempSync(join(tmpdir(), 'mufun-bench-audio-'));
+  let mp3: Record<string, unknown>;
+  try {
+    const made = makeMp3(dir, o.seconds);
+    if ('error' in made) mp3 = made;
+    else {
+      let samples = 0;
+      const total = await timeOnce(async () => (samples = (await loadAudio(made.path)).pcm.length));
+      const decodeSerial = await timeOnce(async () => {
+        for await (const _ of decodeMono(made.path)) void _;
+      });
+      const serial = await timeOnce(async () => loadAudio(made.path, { worker: false }));
+      // the resampler alone, on the same length at 44.1 kHz
+      const x = new Float32Array(44100 * o.seconds).map((_, i) => Math.sin(i * 0.01));
+      const rs = await timeOnce(async () => resample(x, 44100, 16000), 2);
+      let ffmpegMs: number | null = null;
+      if (has('ffmpeg') && o.baseline) {
+        // what an ffmpeg pipe to 16 kHz mono float costs (its own resampler, not torchaudio's)
+        ffmpegMs = await timeOnce(async () => {
+          spawnSync('ffmpeg', ['-loglevel', 'error', '-threads', String(o.threads), '-i', made.path, '-ac', '1', '-ar', '16000', '-f', 'f32le', '-'], { maxBuffer: 1 << 30 });
+        });
+      }
+      mp3 = {
+        seconds: o.seconds, encoder: made.encoder, bytes: statSync(made.path).size, samples_16k: samples,
+        ours_decode_resample_ms: round(total),
+        decode_threads: canDecodeMp3Parallel() ? Math.min(4, availableParallelism()) : 1,
+        ours_one_thread_decode_resample_ms: round(serial), ours_one_thread_decode_only_ms: round(decodeSerial), ours_resample_only_ms: round(rs),
+        ffmpeg_to_16k_ms: ffmpegMs === null ? null : round(ffmpegMs),
+        goal_under_ms: 1000, meets_goal: total < 1000,
+      };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    bench: 'audio',
+    threads: o.threads,
+    cpus: availableParallelism(),
+    load_average: loadavg().map((x) => Number(x.toFixed(2))),
+    mel_bins: o.melBins,
+    mel: {
+      ours_ms_per_clip: round(oursMel),
+      pytorch_ms_per_clip: torchMs === null ? null : round(torchMs),
+      ours_over_pytorch: torchMs ? Number((oursMel / torchMs).toFixed(3)) : null,
+      goal_ratio: 0.5,
+      meets_goal: torchMs ? oursMel <= 0.5 * torchMs : null,
+      pytorch: torch,
+    },
+    mp3,
+  };
+}
