@@ -72,11 +72,13 @@ describe('mufun train', () => {
     expect(warmEval.type === 'eval' && start.type === 'eval' && warmEval.evalLoss < start.evalLoss).toBe(true);
     // The warm-up's output is a Hugging Face MuFun folder the next stage starts from.
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(warm.finalDir, f)), f).toBe(true);
-    const ft = await run(base(join(out, 'lora'), { modelDir: warm.finalDir, tuneConnector: 'frozen', tuneLlm: 'lora', learningRate: 1e-2 }));
+    const ft = await run(base(join(out, 'lora'), { modelDir: warm.finalDir, tuneConnector: 'frozen', tuneLlm: 'lora', learningRate: 1e-2, evalAccuracySamples: 8 }));
     expect(ft.events.find((e) => e.type === 'start')).toMatchObject({ audioInput: 'embeds' });
     const ftEval = ft.events.filter((e) => e.type === 'eval').at(-1)!;
     expect(ftEval.type === 'eval' && warmEval.type === 'eval' && ftEval.evalLoss < warmEval.evalLoss).toBe(true);
     expect(existsSync(join(ft.finalDir, 'adapter', 'adapter_model.safetensors'))).toBe(true);
+    // accuracy by generation with the weights being trained, per task
+    expect(ftEval).toMatchObject({ evalAccuracy: expect.any(Number), evalTasks: expect.any(Object) });
     const metrics = readFileSync(join(out, 'lora', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics.filter((m) => m.type === 'step').length).toBe(18); // 24 samples / 4 per batch × 3 epochs
     for (const m of metrics.filter((x) => x.type === 'step')) expect(Object.keys(m)).toEqual(expect.arrayContaining(['loss', 'lr', 'gradNorm', 'tokensPerSecond']));
@@ -89,7 +91,8 @@ describe('mufun train', () => {
     const ctl = new AbortController();
     await run(cfg('broken'), ctl.signal, (e) => e.type === 'step' && e.step === 6 && ctl.abort());
     expect(readdirSync(join(out, 'broken')).filter((d) => d.startsWith('checkpoint-'))).toEqual(['checkpoint-4']);
-    const resumed = await run(cfg('broken'));
+    await expect(run(cfg('broken'))).rejects.toThrow(/already holds .*checkpoint-4: continue it with --resume_from_checkpoint last/);
+    const resumed = await run({ ...cfg('broken'), resumeFrom: 'last' });
     expect(resumed.events.find((e) => e.type === 'start')).toMatchObject({ resumedFrom: 4 });
     const a = SafetensorsFile.open(join(whole.finalDir, 'model.safetensors'));
     const b = SafetensorsFile.open(join(resumed.finalDir, 'model.safetensors'));

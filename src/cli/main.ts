@@ -6,7 +6,9 @@ import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { fixtureCommand } from './commands/fixture.js';
+import { trainCommand } from './commands/train.js';
 import { infoCommand } from './commands/info.js';
+import { synthDataCommand } from './commands/synth-data.js';
 
 export function parseEp(v: string): ExecutionProvider {
   if (!EXECUTION_PROVIDERS.includes(v as ExecutionProvider)) {
@@ -36,7 +38,9 @@ export function program(): Command {
   p.addCommand(convertCommand());
   p.addCommand(evalCommand());
   p.addCommand(fixtureCommand());
+  p.addCommand(trainCommand());
   p.addCommand(infoCommand());
+  p.addCommand(synthDataCommand());
   return p;
 }
 

@@ -15,10 +15,12 @@ import { AdamW } from './adamw.js';
 import { AudioFeatureCache, type Batch, makeBatch } from './batches.js';
 import { type EncodedSample, type SampleProblem, encodeSample, loadDataset, shuffled } from './data.js';
 import { type AudioInput, audioInputFor, buildTrainGraph } from './graph.js';
+import { evaluate, loadEvalSet } from '../eval.js';
+import { OverlayWeights } from './overlay.js';
 import { ParamStore } from './params.js';
+import { type TowerTuneType, type TrainOptions, type TuneType, loraSpecOf } from './options.js';
 import { type SchedulerType, lrAt, schedule } from './schedule.js';
 
-export type TuneType = 'frozen' | 'full' | 'lora';
 
 export interface TrainerConfig {
   modelDir: string;
@@ -28,8 +30,8 @@ export interface TrainerConfig {
   evalDataPath?: string;
   template: TemplateName;
   tuneLlm: TuneType;
-  tuneTower: TuneType;
-  tuneConnector: TuneType;
+  tuneTower: Exclude<TowerTuneType, 'partially-tune'>;
+  tuneConnector: 'frozen' | 'full';
   /** train the tower's layers from this index on (MuFun's tune_vision_tower_from_layer) */
   towerFromLayer?: number;
   lora: LoraSpec;
@@ -42,21 +44,25 @@ export interface TrainerConfig {
   weightDecay: number;
   maxGradNorm: number;
   maxLength: number;
-  evalSteps: number; // 0 = only at the end
-  saveSteps: number; // 0 = only at the end
+  evalSteps: number; // 0 = only at the end, −1 = every epoch
+  saveSteps: number; // 0 = only at the end, −1 = every epoch
   saveTotalLimit?: number;
   outputDir: string;
   seed: number;
   onBadSample: 'skip' | 'fail';
   /** stop after this many optimizer steps (for smoke runs); the schedule still spans the full run */
   maxSteps?: number;
+  /** at each eval, answer this many eval samples by greedy generation and report accuracy (0 = off) */
+  evalAccuracySamples?: number;
+  /** 'last': continue from the newest checkpoint in outputDir; a folder: from that one; null: start (refusing to mix with old checkpoints) */
+  resumeFrom?: string | null;
   runtime?: RuntimeOptions;
 }
 
 export type TrainEvent =
   | { type: 'start'; totalSteps: number; trainSamples: number; evalSamples: number; trainable: number; audioInput: AudioInput; resumedFrom: number; skipped: SampleProblem[] }
   | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; elapsedSec: number; etaSec: number }
-  | { type: 'eval'; step: number; evalLoss: number }
+  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy?: number; evalTasks?: Record<string, number> }
   | { type: 'save'; step: number; dir: string }
   | { type: 'done'; step: number; outputDir: string; finalDir: string };
 
@@ -66,7 +72,6 @@ const STATE = 'trainer_state.json';
 
 /** Which checkpoint tensors train, from the tune types (embed_positions is a fixed table in Whisper). */
 export function trainablePredicate(c: TrainerConfig): (name: string) => boolean {
-  if (c.tuneTower === 'lora' || c.tuneConnector === 'lora') throw new TrainError('LoRA is supported on the LLM (tune_type_llm lora); use full or frozen for the tower and connector');
   return (name) => {
     if (name.includes('.lora_')) return c.tuneLlm === 'lora';
     if (name.startsWith('language_model.')) return c.tuneLlm === 'full';
@@ -79,6 +84,27 @@ export function trainablePredicate(c: TrainerConfig): (name: string) => boolean 
       return from <= 0 || name.includes('layer_norm'); // convs train with the whole tower; the final norm always
     }
     return false;
+  };
+}
+
+/** TrainOptions (the CLI's and studio's, MuFun's argument names) → the runner's config. */
+export function trainerConfigFrom(o: TrainOptions, extra: { tokenizerDir?: string; runtime?: RuntimeOptions } = {}): TrainerConfig {
+  if (!o.pretrainedModelPath) {
+    throw new TrainError('--pretrained_model_path (--model) is required: building a MuFun from Hugging Face ids needs downloads; start from a MuFun folder (e.g. the embedded model)');
+  }
+  const every = (strategy: string, steps: number) => (strategy === 'no' ? 0 : strategy === 'epoch' ? -1 : steps);
+  return {
+    modelDir: o.pretrainedModelPath, tokenizerDir: extra.tokenizerDir, runtime: extra.runtime,
+    dataPath: o.dataPath, audioRoot: o.imageFolder, evalDataPath: o.evalStrategy === 'no' ? undefined : o.evalDataPath ?? undefined,
+    template: o.convVersion, tuneLlm: o.tuneTypeLlm, tuneConnector: o.tuneTypeConnector,
+    tuneTower: o.tuneTypeVisionTower === 'partially-tune' ? 'full' : o.tuneTypeVisionTower,
+    towerFromLayer: o.tuneTypeVisionTower === 'partially-tune' ? o.tuneVisionTowerFromLayer : 0,
+    lora: loraSpecOf(o), learningRate: o.learningRate, epochs: o.numTrainEpochs, batchSize: o.perDeviceTrainBatchSize,
+    gradAccum: o.gradientAccumulationSteps, warmupRatio: o.warmupRatio, scheduler: o.lrSchedulerType, weightDecay: o.weightDecay,
+    maxGradNorm: o.maxGradNorm, maxLength: o.modelMaxLength, evalSteps: every(o.evalStrategy, o.evalSteps),
+    saveSteps: every(o.saveStrategy, o.saveSteps), saveTotalLimit: o.saveTotalLimit ?? undefined, outputDir: o.outputDir, seed: o.seed,
+    onBadSample: o.onBadSample, maxSteps: o.maxSteps > 0 ? o.maxSteps : undefined, evalAccuracySamples: o.evalAccuracySamples,
+    resumeFrom: o.resumeFromCheckpoint,
   };
 }
 
@@ -115,8 +141,9 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
   const evalGraph = evalSet.length ? buildTrainGraph(model.config, ck, { trainable, audioInput, lora, gradients: false }).graph : null;
   const evalSession = evalGraph ? await createSession(evalGraph, ck.sourceId(), runtime) : null;
 
-  // Resume from the newest complete checkpoint, else start from the model (LoRA: PEFT's init).
-  const resume = latestCheckpoint(c.outputDir);
+  // Resume from a checkpoint, else start from the model (LoRA: PEFT's init).
+  const latest = latestCheckpoint(c.outputDir);
+  const resume = resumeTarget(c, latest);
   let saved: { values: SafetensorsFile | null; optimizer: SafetensorsFile; state: Record<string, any> } | null = null;
   if (resume) {
     const state = JSON.parse(readFileSync(join(resume.dir, STATE), 'utf8'));
@@ -154,7 +181,7 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
     return Array.from({ length: microPerEpoch }, (_, i) => order.slice(i * c.batchSize, (i + 1) * c.batchSize));
   };
 
-  const runEval = async (): Promise<number> => {
+  const runEval = async (): Promise<TrainEvent & { type: 'eval' }> => {
     let sum = 0, tokens = 0;
     for (let i = 0; i < evalSet.length; i += c.batchSize) {
       const b = await makeBatch(evalSet.slice(i, i + c.batchSize), cache, model, c.maxLength);
@@ -163,7 +190,22 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
       sum += (r.loss.data as Float32Array)[0] * b.tokens;
       tokens += b.tokens;
     }
-    return tokens ? sum / tokens : NaN;
+    const ev: TrainEvent & { type: 'eval' } = { type: 'eval', step, evalLoss: tokens ? sum / tokens : NaN };
+    if (c.evalAccuracySamples && c.evalDataPath) {
+      // Answer by generation with the weights as they are now (LoRA merged in).
+      const trained = new Map(store.slots.map((s) => [s.name, store.view(s.name)]));
+      const over = c.tuneLlm === 'lora' ? new Map([...trained, ...mergedLinears(c.lora, ck, trained)]) : trained;
+      const now = MufunModel.fromConfig(ck.rawConfig, new OverlayWeights(ck, over), { ...runtime, noCache: true });
+      try {
+        const { samples } = loadEvalSet(c.evalDataPath, { audioRoot: c.audioRoot, onBadSample: 'skip' });
+        const report = await evaluate(now, tokenizer, samples, { template: c.template, limit: c.evalAccuracySamples, signal });
+        ev.evalAccuracy = report.overall.accuracy;
+        ev.evalTasks = Object.fromEntries(report.tasks.map((t) => [t.task, t.accuracy]));
+      } finally {
+        await now.release();
+      }
+    }
+    return ev;
   };
 
   const save = (dir: string, final: boolean) => saveCheckpoint(c, ck, store, opt, step, dir, final);
@@ -200,26 +242,29 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
       };
       onEvent(ev);
       metrics({ ...ev, time: new Date().toISOString() });
-      if (evalSession && c.evalSteps > 0 && step % c.evalSteps === 0) {
-        const evalLoss = await runEval();
-        onEvent({ type: 'eval', step, evalLoss });
-        metrics({ type: 'eval', step, eval_loss: evalLoss });
+      const epochEnd = step % stepsPerEpoch === 0;
+      if (evalSession && ((c.evalSteps > 0 && step % c.evalSteps === 0) || (c.evalSteps < 0 && epochEnd))) {
+        const ev = await runEval();
+        onEvent(ev);
+        metrics(ev);
       }
-      if (c.saveSteps > 0 && step % c.saveSteps === 0 && step < stopAt) {
+      if (((c.saveSteps > 0 && step % c.saveSteps === 0) || (c.saveSteps < 0 && epochEnd)) && step < stopAt) {
         const dir = join(c.outputDir, `checkpoint-${step}`);
         save(dir, false);
         pruneCheckpoints(c.outputDir, c.saveTotalLimit);
         onEvent({ type: 'save', step, dir });
       }
     }
-    if (evalSession && (c.evalSteps === 0 || step % c.evalSteps !== 0)) {
-      const evalLoss = await runEval();
-      onEvent({ type: 'eval', step, evalLoss });
-      metrics({ type: 'eval', step, eval_loss: evalLoss });
+    const evaluatedLast = (c.evalSteps > 0 && step % c.evalSteps === 0) || (c.evalSteps < 0 && step % stepsPerEpoch === 0);
+    if (evalSession && !evaluatedLast) {
+      const ev = await runEval();
+      onEvent(ev);
+      metrics(ev);
     }
     const finalDir = join(c.outputDir, 'final');
     if (!signal?.aborted) {
       save(join(c.outputDir, `checkpoint-${step}`), false);
+      pruneCheckpoints(c.outputDir, c.saveTotalLimit);
       save(finalDir, true);
       onEvent({ type: 'done', step, outputDir: c.outputDir, finalDir });
     }
@@ -231,6 +276,18 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
     await opt.release();
     await model.release();
   }
+}
+
+function resumeTarget(c: TrainerConfig, latest: { dir: string; step: number } | null): { dir: string } | null {
+  if (c.resumeFrom === 'last') return latest;
+  if (c.resumeFrom) {
+    if (!existsSync(join(c.resumeFrom, STATE))) throw new TrainError(`${c.resumeFrom} is not a complete checkpoint (no ${STATE})`);
+    return { dir: c.resumeFrom };
+  }
+  if (latest) {
+    throw new TrainError(`${c.outputDir} already holds ${latest.dir}: continue it with --resume_from_checkpoint last, or choose another --output_dir`);
+  }
+  return null;
 }
 
 function pruneCheckpoints(out: string, limit?: number): void {
