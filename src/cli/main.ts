@@ -8,6 +8,7 @@ import { evalCommand } from './commands/eval.js';
 import { fixtureCommand } from './commands/fixture.js';
 import { trainCommand } from './commands/train.js';
 import { infoCommand } from './commands/info.js';
+import { loraCommand } from './commands/lora.js';
 import { synthDataCommand } from './commands/synth-data.js';
 
 export function parseEp(v: string): ExecutionProvider {
@@ -40,6 +41,7 @@ export function program(): Command {
   p.addCommand(fixtureCommand());
   p.addCommand(trainCommand());
   p.addCommand(infoCommand());
+  p.addCommand(loraCommand());
   p.addCommand(synthDataCommand());
   return p;
 }
