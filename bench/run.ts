@@ -61,6 +61,20 @@ p.command('chat')
     console.log(JSON.stringify(r, null, 1));
   });
 
+p.command('train')
+  .description('training step (full finetune and LoRA) for batch × seq tokens vs torch_mufun.py train step')
+  .option('--config <file>', 'model config (random weights)', join(CONFIGS, 'small.json'))
+  .option('--threads <n>', 'CPU threads, ours and PyTorch', '2')
+  .option('--batch <n>', 'rows per micro-batch', '2')
+  .option('--seq <n>', 'tokens per row', '128')
+  .option('--lora-r <n>', 'LoRA rank (MuFun recipe: 64)', '64')
+  .option('--no-baseline', 'skip PyTorch')
+  .action(async (o) => {
+    const { trainBench } = await import('./train.js');
+    const r = await trainBench({ config: o.config, threads: Number(o.threads), batch: Number(o.batch), seq: Number(o.seq), loraR: Number(o.loraR), baseline: o.baseline });
+    console.log(JSON.stringify(r, null, 1));
+  });
+
 p.parseAsync(process.argv).catch((e) => {
   console.error(`bench: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
