@@ -6,6 +6,7 @@ import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { fixtureCommand } from './commands/fixture.js';
+import { initModelCommand } from './commands/init-model.js';
 import { trainCommand } from './commands/train.js';
 import { infoCommand } from './commands/info.js';
 import { loraCommand } from './commands/lora.js';
@@ -41,6 +42,7 @@ export function program(): Command {
   p.addCommand(fixtureCommand());
   p.addCommand(trainCommand());
   p.addCommand(infoCommand());
+  p.addCommand(initModelCommand());
   p.addCommand(loraCommand());
   p.addCommand(synthDataCommand());
   return p;
