@@ -5,6 +5,7 @@ import { audioCommand } from './commands/audio.js';
 import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
+import { exportJobCommand } from './commands/export-job.js';
 import { fixtureCommand } from './commands/fixture.js';
 import { initModelCommand } from './commands/init-model.js';
 import { trainCommand } from './commands/train.js';
@@ -39,6 +40,7 @@ export function program(): Command {
   p.addCommand(chatCommand());
   p.addCommand(convertCommand());
   p.addCommand(evalCommand());
+  p.addCommand(exportJobCommand());
   p.addCommand(fixtureCommand());
   p.addCommand(trainCommand());
   p.addCommand(infoCommand());
