@@ -1,0 +1,93 @@
+// `mufun synth-data`: a synthetic music data set with ground truth (see src/synth/dataset.ts).
+import { Command, InvalidArgumentError } from 'commander';
+import { generateDataset } from '../../synth/dataset.js';
+import { TASKS, type Task } from '../../synth/questions.js';
+import { SynthSetupError } from '../../synth/render.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function seedArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 4294967295');
+  return n;
+}
+
+function secondsArg(v: string): number {
+  const n = Number(v);
+  if (!(n >= 1 && n <= 60)) throw new InvalidArgumentError('must be a number of seconds from 1 to 60');
+  return n;
+}
+
+function shareArg(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+}
+
+function splitsArg(v: string): [number, number, number] {
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (xs.length !== 3 || xs.some((x) => !(x >= 0)) || xs[0] + xs[1] + xs[2] <= 0) {
+    throw new InvalidArgumentError('must be three non-negative fractions train,val,test, e.g. 0.8,0.1,0.1');
+  }
+  return [xs[0], xs[1], xs[2]];
+}
+
+function tasksArg(v: string): Task[] {
+  const xs = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = xs.filter((x) => !TASKS.includes(x as Task));
+  if (bad.length || !xs.length) throw new InvalidArgumentError(`unknown task ${bad.join(', ') || '(none)'}; tasks: ${TASKS.join(', ')}`);
+  return [...new Set(xs)] as Task[];
+}
+
+export function synthDataCommand(): Command {
+  return new Command('synth-data')
+    .description(
+      'generate a synthetic music data set with ground truth: clips rendered by FluidSynth from generated MIDI ' +
+        '(needs the Debian packages fluidsynth and fluid-soundfont-gm), MuFun-format train/val/test JSON with ' +
+        'multiple-choice and open questions and captions, labels.jsonl and dataset.json; re-running renders only missing clips',
+    )
+    .requiredOption('--out <dir>', 'output folder (audio/, midi/, train.json, val.json, test.json, labels.jsonl, dataset.json)')
+    .requiredOption('--count <n>', 'number of clips over all splits', positiveInt)
+    .option('--seed <s>', 'dataset seed', seedArg, 0)
+    .option('--seconds <s>', 'clip length in seconds', secondsArg, 10)
+    .option('--splits <train,val,test>', 'split fractions', splitsArg, [0.8, 0.1, 0.1] as [number, number, number])
+    .option('--tasks <list>', `tasks, comma-separated (${TASKS.join(',')})`, tasksArg, [...TASKS])
+    .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', shareArg, 0.25)
+    .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', shareArg, 0.3)
+    .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', positiveInt)
+    .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
+    .action(async (o: {
+      out: string; count: number; seed: number; seconds: number; splits: [number, number, number]; tasks: Task[];
+      chordShare: number; openShare: number; jobs?: number; soundfont?: string;
+    }) => {
+      const tty = process.stderr.isTTY;
+      let lastLine = 0;
+      try {
+        const r = await generateDataset({
+          ...o,
+          onProgress: (p) => {
+            const now = performance.now();
+            if (p.done !== p.total && now - lastLine < (tty ? 200 : 10_000)) return;
+            lastLine = now;
+            const rate = p.rendered / Math.max(1e-9, p.elapsedSec);
+            const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
+            const line = `clips ${p.done}/${p.total} (${p.rendered} rendered, ${rate.toFixed(2)} clips/s${eta ? `, ~${eta} s left` : ''})`;
+            process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
+          },
+        });
+        if (tty) process.stderr.write('\n');
+        console.log(JSON.stringify({ ...r, seconds: Number(r.seconds.toFixed(2)), clipsPerSecond: Number((r.rendered / r.seconds).toFixed(3)) }, null, 2));
+      } catch (e) {
+        if (e instanceof SynthSetupError) {
+          process.stderr.write(`mufun synth-data: ${e.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
+    });
+}

@@ -1,0 +1,199 @@
+// Questions and answers about a clip, in MuFun's JSON sample format.
+//
+// Multiple choice follows MuCUE: "<audio>\n{question} (choose from: A. x, B. y, …)" answered
+// "B. y"; the text after the answer's last ". " is the label (what MuFun's GRPO reward and our
+// evaluation compare). Open questions get a short sentence; captions one line. Every sample has
+// extra fields: task (for per-task accuracy), format (mc | open | caption) and label.
+
+import type { ChordSpec, ClipSpec, PieceSpec } from './compose.js';
+import { Prng } from './prng.js';
+import {
+  ALL_KEYS, CHORD_QUALITIES, DIRECTIONS, DYNAMICS, type Dynamics, type Direction, FAMILIES, type Family, METERS, type Meter,
+  TEMPO_CLASSES, keyName,
+} from './theory.js';
+
+export const TASKS = ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics', 'caption'] as const;
+export type Task = (typeof TASKS)[number];
+
+/** Tasks asked of piece clips and of held-chord clips. */
+export const PIECE_TASKS: readonly Task[] = ['instrument', 'tempo', 'mode', 'key', 'meter', 'drums', 'direction', 'dynamics', 'caption'];
+export const CHORD_TASKS: readonly Task[] = ['instrument', 'chord', 'caption'];
+
+/** The classes of each multiple-choice task and how many options a question shows. */
+export const TASK_CLASSES: Record<Exclude<Task, 'caption'>, { classes: readonly string[]; options: number; description: string }> = {
+  instrument: { classes: FAMILIES, options: 4, description: 'instrument family of the melody (piece clips) or of the held chord (chord clips)' },
+  tempo: { classes: TEMPO_CLASSES, options: 3, description: 'tempo class: slow < 80 BPM <= medium < 120 BPM <= fast (beats felt: dotted quarters in 6/8)' },
+  mode: { classes: ['major', 'minor'], options: 2, description: 'major or minor key' },
+  key: { classes: ALL_KEYS, options: 4, description: 'key (tonic and mode); distractors always include the parallel key (same tonic, other mode)' },
+  meter: { classes: METERS, options: 3, description: 'time signature 3/4, 4/4 or 6/8 (downbeat accents in bass, comp and drums)' },
+  chord: { classes: CHORD_QUALITIES, options: 4, description: 'quality of the held chord' },
+  drums: { classes: ['yes', 'no'], options: 2, description: 'whether drums are playing' },
+  direction: { classes: DIRECTIONS, options: 3, description: 'overall melodic direction: ascending, descending, or arch (up then down)' },
+  dynamics: { classes: DYNAMICS, options: 3, description: 'loudness change over the clip: crescendo, diminuendo (= decrescendo), steady' },
+};
+
+export interface Sample {
+  id: string;
+  audio: string;
+  conversations: { from: 'human' | 'gpt'; value: string }[];
+  task: Task;
+  format: 'mc' | 'open' | 'caption';
+  label: string;
+}
+
+const LETTERS = 'ABCDEFGHIJ';
+
+/** "(choose from: A. x, B. y)" and the answer "B. y", with the options in a seeded order. */
+export function multipleChoice(rng: Prng, label: string, distractors: readonly string[]): { options: string[]; text: string; answer: string } {
+  const options = rng.shuffle([label, ...distractors]);
+  if (new Set(options).size !== options.length) throw new Error(`duplicate options: ${options.join(', ')}`);
+  const at = options.indexOf(label);
+  return {
+    options,
+    text: `(choose from: ${options.map((o, i) => `${LETTERS[i]}. ${o}`).join(', ')})`,
+    answer: `${LETTERS[at]}. ${label}`,
+  };
+}
+
+/** The label of a multiple-choice answer: the text after its last ". " (as MuFun's reward reads it). */
+export function answerLabel(answer: string): string {
+  const i = answer.lastIndexOf('. ');
+  return i < 0 ? answer.trim() : answer.slice(i + 2).trim();
+}
+
+export function labelOf(spec: ClipSpec, task: Exclude<Task, 'caption'>): string {
+  if (task === 'instrument') return spec.family;
+  if (task === 'chord') {
+    if (spec.kind !== 'chord') throw new Error(`task chord needs a chord clip, ${spec.id} is a piece`);
+    return spec.quality;
+  }
+  if (spec.kind !== 'piece') throw new Error(`task ${task} needs a piece clip, ${spec.id} is a held chord`);
+  switch (task) {
+    case 'tempo': return spec.tempoClass;
+    case 'mode': return spec.mode;
+    case 'key': return spec.key;
+    case 'meter': return spec.meter;
+    case 'drums': return spec.drums ? 'yes' : 'no';
+    case 'direction': return spec.direction;
+    case 'dynamics': return spec.dynamics;
+  }
+}
+
+const MC_QUESTIONS: Record<Exclude<Task, 'caption'>, readonly string[]> = {
+  instrument: ['Which instrument family plays the melody?', 'What family of instruments carries the melody in this clip?', 'Which instrument family do you hear playing the tune?'],
+  tempo: ['How would you describe the tempo of this piece?', 'Is this music slow, medium or fast?', 'What is the tempo class of this clip?'],
+  mode: ['Is this piece in a major or a minor key?', 'What is the mode of this music?', 'Does this clip sound major or minor?'],
+  key: ['What key is this piece in?', 'Which key is this music in?', 'What is the key of this clip?'],
+  meter: ['What is the time signature of this piece?', 'What meter is this music in?', 'How many beats are in each bar, and how are they grouped?'],
+  chord: ['What is the quality of the chord being held?', 'Which kind of chord do you hear?', 'What type of chord is sustained in this clip?'],
+  drums: ['Are drums playing in this clip?', 'Does this music have drums?', 'Can you hear a drum kit?'],
+  direction: ['What is the overall direction of the melody?', 'How does the melody move over the clip?', 'Does the melody go up, go down, or rise and then fall?'],
+  dynamics: ['How does the loudness change over the clip?', 'What happens to the volume of this music?', 'Is the music getting louder, getting softer, or staying at the same level?'],
+};
+const CHORD_INSTRUMENT_QUESTIONS = ['Which instrument family is playing?', 'What family of instruments holds this chord?', 'Which instrument family do you hear?'];
+
+const OPEN_QUESTIONS: Record<Exclude<Task, 'caption'>, readonly string[]> = {
+  instrument: ['What instrument plays the melody?', 'Which instrument do you hear?'],
+  tempo: ['What is the tempo of this piece?', 'How fast is this music?'],
+  mode: ['Is this piece major or minor?', 'What is the mode of this clip?'],
+  key: ['What key is this in?', 'Can you tell the key of this piece?'],
+  meter: ['What is the time signature?', 'What meter does this music have?'],
+  chord: ['What chord is being held?', 'Name the chord you hear.'],
+  drums: ['Are there drums in this clip?', 'Is there any percussion?'],
+  direction: ['How does the melody move?', 'Describe the shape of the melody.'],
+  dynamics: ['How does the loudness change?', 'Describe the dynamics of this clip.'],
+};
+const CAPTION_QUESTIONS = ['Describe this music in one sentence.', 'Write a one-line caption for this clip.', 'Give a short description of what you hear.'];
+
+const FAMILY_PHRASE: Record<Family, string> = {
+  piano: 'a piano', guitar: 'a guitar', strings: 'strings', brass: 'brass', woodwind: 'woodwinds', organ: 'an organ', 'synth lead': 'a synth lead',
+};
+const METER_PHRASE: Record<Meter, string> = {
+  '3/4': '3/4: three beats to the bar, the first one accented.',
+  '4/4': '4/4: four beats to the bar.',
+  '6/8': '6/8: two dotted-quarter beats to the bar, each divided in three.',
+};
+const DIRECTION_PHRASE: Record<Direction, string> = {
+  ascending: 'a rising melody', descending: 'a falling melody', arch: 'a melody that rises and then falls',
+};
+const DYNAMICS_PHRASE: Record<Dynamics, string> = {
+  crescendo: 'getting louder', diminuendo: 'getting softer', steady: 'at a steady volume',
+};
+
+function cap(s: string): string {
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+/** The one-line caption of a clip. */
+export function caption(spec: ClipSpec): string {
+  if (spec.kind === 'chord') return `A held ${spec.chordName} chord played by ${FAMILY_PHRASE[spec.family]}.`;
+  return `A ${spec.tempoClass} ${spec.meter} piece in ${spec.key} played by ${FAMILY_PHRASE[spec.family]}, ` +
+    `${spec.drums ? 'with drums' : 'without drums'}, ${DYNAMICS_PHRASE[spec.dynamics]}, with ${DIRECTION_PHRASE[spec.direction]}.`;
+}
+
+function openAnswer(spec: ClipSpec, task: Exclude<Task, 'caption'>): string {
+  if (task === 'instrument') return `${cap(spec.family)}: ${spec.kind === 'chord' ? 'the chord is played on' : 'the melody is played on'} ${article(spec.programName)}.`;
+  if (task === 'chord') return `A ${(spec as ChordSpec).chordName} chord.`;
+  const p = spec as PieceSpec;
+  switch (task) {
+    case 'tempo': return `About ${p.bpm} BPM, a ${p.tempoClass} tempo.`;
+    case 'mode': return `It is in a ${p.mode} key.`;
+    case 'key': return `${p.key}.`;
+    case 'meter': return METER_PHRASE[p.meter];
+    case 'drums': return p.drums ? 'Yes, drums keep the beat.' : 'No, there are no drums.';
+    case 'direction': return `${cap(DIRECTION_PHRASE[p.direction])}: ${p.direction === 'arch' ? 'an arch' : p.direction}.`;
+    case 'dynamics': return p.dynamics === 'steady' ? 'The loudness stays steady.' : `It keeps ${DYNAMICS_PHRASE[p.dynamics]} (${p.dynamics}).`;
+  }
+}
+
+function article(name: string): string {
+  return /^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+/** Distractors for a multiple-choice question (seeded). */
+function distractors(rng: Prng, spec: ClipSpec, task: Exclude<Task, 'caption'>, label: string): string[] {
+  const { classes, options } = TASK_CLASSES[task];
+  const others = classes.filter((c) => c !== label);
+  if (task === 'key' && spec.kind === 'piece') {
+    const parallel = keyName(spec.tonic, spec.mode === 'major' ? 'minor' : 'major');
+    return [parallel, ...rng.shuffle(others.filter((c) => c !== parallel)).slice(0, options - 2)];
+  }
+  return rng.shuffle(others).slice(0, options - 1);
+}
+
+export interface QuestionOptions {
+  seed: number;
+  /** Share of non-caption questions asked open instead of multiple choice. */
+  openShare: number;
+}
+
+/** One sample per task that applies to the clip's kind, in the order of `tasks`. */
+export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: string, o: QuestionOptions): Sample[] {
+  const applicable = spec.kind === 'chord' ? CHORD_TASKS : PIECE_TASKS;
+  const out: Sample[] = [];
+  for (const task of tasks) {
+    if (!applicable.includes(task)) continue;
+    const rng = Prng.for(o.seed, `question:${task}`, spec.split === 'train' ? 1 : spec.split === 'val' ? 2 : 3, spec.index);
+    const id = `${spec.id}-${task}`;
+    if (task === 'caption') {
+      const label = caption(spec);
+      out.push({ id, audio, task, format: 'caption', label, conversations: [
+        { from: 'human', value: `<audio>\n${rng.pick(CAPTION_QUESTIONS)}` }, { from: 'gpt', value: label },
+      ] });
+      continue;
+    }
+    const label = labelOf(spec, task);
+    if (rng.chance(o.openShare)) {
+      out.push({ id, audio, task, format: 'open', label, conversations: [
+        { from: 'human', value: `<audio>\n${rng.pick(OPEN_QUESTIONS[task])}` }, { from: 'gpt', value: openAnswer(spec, task) },
+      ] });
+      continue;
+    }
+    const q = task === 'instrument' && spec.kind === 'chord' ? rng.pick(CHORD_INSTRUMENT_QUESTIONS) : rng.pick(MC_QUESTIONS[task]);
+    const mc = multipleChoice(rng, label, distractors(rng, spec, task, label));
+    out.push({ id, audio, task, format: 'mc', label, conversations: [
+      { from: 'human', value: `<audio>\n${q} ${mc.text}` }, { from: 'gpt', value: mc.answer },
+    ] });
+  }
+  return out;
+}
