@@ -1,0 +1,449 @@
+// The synthetic music generator (src/synth): a valid MIDI writer, labels that are true of the
+// music, determinism from the seed, balanced classes, MuCUE-style questions whose answers are
+// options, and (where FluidSynth is installed) real renders of the right length and content.
+//
+// The render tests need the Debian packages fluidsynth and fluid-soundfont-gm; without them they
+// are skipped with that message.
+
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadAudio } from '../src/model/audio/load.js';
+import { loadDataset } from '../src/model/train/data.js';
+import { type ChordSpec, type ClipSpec, type PieceSpec, clipSpec, compose } from '../src/synth/compose.js';
+import { type ClipPlan, effectiveChordShare, generateDataset, planSplit, splitCounts } from '../src/synth/dataset.js';
+import { type MidiEvent, keySignatureSharps, readMidi, vlq, writeMidi } from '../src/synth/midi.js';
+import { Prng, balancedClass } from '../src/synth/prng.js';
+import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel } from '../src/synth/questions.js';
+import { DEBIAN_PACKAGES, SAMPLE_RATE, findSoundfont, fluidsynthVersion, renderMidi, setupRenderer } from '../src/synth/render.js';
+import { CHORD_INTERVALS, SCALES, chordPitchClasses } from '../src/synth/theory.js';
+
+const ALL = [...TASKS];
+
+function notesOf(midi: Uint8Array, channel: number): { tick: number; key: number; velocity: number }[] {
+  return readMidi(midi).tracks[0].flatMap((e) => (e.type === 'noteOn' && e.channel === channel ? [{ tick: e.tick, key: e.key, velocity: e.velocity }] : []));
+}
+
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length, mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  return num / den;
+}
+
+describe('MIDI writer', () => {
+  it('writes variable-length quantities as the SMF spec examples', () => {
+    expect(vlq(0)).toEqual([0x00]);
+    expect(vlq(0x40)).toEqual([0x40]);
+    expect(vlq(0x7f)).toEqual([0x7f]);
+    expect(vlq(0x80)).toEqual([0x81, 0x00]);
+    expect(vlq(0x2000)).toEqual([0xc0, 0x00]);
+    expect(vlq(0x3fff)).toEqual([0xff, 0x7f]);
+    expect(vlq(0x4000)).toEqual([0x81, 0x80, 0x00]);
+    expect(vlq(0x0fffffff)).toEqual([0xff, 0xff, 0xff, 0x7f]);
+    expect(() => vlq(-1)).toThrow(RangeError);
+  });
+
+  it('writes a format-0 SMF with header, meta events, programs, notes and the drum channel, and reads it back', () => {
+    const events: MidiEvent[] = [
+      { tick: 0, type: 'tempo', usPerQuarter: 500_000 },
+      { tick: 0, type: 'timeSignature', numerator: 6, denominator: 8 },
+      { tick: 0, type: 'keySignature', sharps: -3, minor: true },
+      { tick: 0, type: 'program', channel: 0, program: 40 },
+      { tick: 0, type: 'control', channel: 0, controller: 11, value: 100 },
+      { tick: 480, type: 'noteOff', channel: 0, key: 60 },
+      { tick: 0, type: 'noteOn', channel: 0, key: 60, velocity: 90 },
+      { tick: 240, type: 'noteOn', channel: 9, key: 36, velocity: 110 },
+      { tick: 300, type: 'noteOff', channel: 9, key: 36 },
+    ];
+    const b = writeMidi(events);
+    // Header chunk: "MThd", length 6, format 0, one track, 480 ticks per quarter.
+    expect([...b.subarray(0, 14)]).toEqual([0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xe0]);
+    expect(String.fromCharCode(...b.subarray(14, 18))).toBe('MTrk');
+    const len = new DataView(b.buffer).getUint32(18);
+    expect(22 + len).toBe(b.length);
+    // Tempo first (500000 µs = 0x07A120), then the time signature 6/8 (dd = log2 8 = 3).
+    expect([...b.subarray(22, 29)]).toEqual([0x00, 0xff, 0x51, 0x03, 0x07, 0xa1, 0x20]);
+    expect([...b.subarray(29, 37)]).toEqual([0x00, 0xff, 0x58, 0x04, 6, 3, 36, 8]);
+    expect([...b.subarray(b.length - 4)]).toEqual([0x00, 0xff, 0x2f, 0x00]); // end of track
+    const m = readMidi(b);
+    expect(m).toMatchObject({ format: 0, ticksPerQuarter: 480, endTicks: [480] });
+    const sorted = [...events].sort((x, y) => x.tick - y.tick);
+    expect(m.tracks[0]).toHaveLength(events.length);
+    expect(new Set(m.tracks[0].map((e) => JSON.stringify(e)))).toEqual(new Set(sorted.map((e) => JSON.stringify(e))));
+    // The drum hit is a note on channel index 9 (GM's channel 10): status byte 0x99.
+    expect([...b].some((x, i) => x === 0x99 && b[i + 1] === 36 && b[i + 2] === 110)).toBe(true);
+  });
+
+  it('orders a re-struck key release before the new attack at the same tick', () => {
+    const b = writeMidi([
+      { tick: 0, type: 'noteOn', channel: 0, key: 60, velocity: 80 },
+      { tick: 100, type: 'noteOn', channel: 0, key: 60, velocity: 80 },
+      { tick: 100, type: 'noteOff', channel: 0, key: 60 },
+      { tick: 200, type: 'noteOff', channel: 0, key: 60 },
+    ]);
+    expect(readMidi(b).tracks[0].map((e) => `${e.tick}:${e.type}`)).toEqual(['0:noteOn', '100:noteOff', '100:noteOn', '200:noteOff']);
+  });
+
+  it('rejects out-of-range values and truncated files', () => {
+    expect(() => writeMidi([{ tick: 0, type: 'noteOn', channel: 16, key: 60, velocity: 1 }])).toThrow(/channel/);
+    expect(() => writeMidi([{ tick: 0, type: 'noteOn', channel: 0, key: 128, velocity: 1 }])).toThrow(/key/);
+    expect(() => writeMidi([{ tick: 0, type: 'timeSignature', numerator: 3, denominator: 3 }])).toThrow(/power of 2/);
+    const b = writeMidi([{ tick: 0, type: 'noteOn', channel: 0, key: 60, velocity: 80 }]);
+    expect(() => readMidi(b.subarray(0, b.length - 3))).toThrow();
+    expect(() => readMidi(new Uint8Array([1, 2, 3]))).toThrow(/MThd/);
+  });
+
+  it('key signatures follow the circle of fifths', () => {
+    expect(keySignatureSharps(0, false)).toBe(0); // C major
+    expect(keySignatureSharps(7, false)).toBe(1); // G major
+    expect(keySignatureSharps(5, false)).toBe(-1); // F major
+    expect(keySignatureSharps(9, true)).toBe(0); // A minor
+    expect(keySignatureSharps(0, true)).toBe(-3); // C minor
+    expect(keySignatureSharps(6, false)).toBe(6); // F# major
+  });
+});
+
+describe('seeded generation', () => {
+  it('Prng and balancedClass are pure functions of their seeds', () => {
+    const a = Prng.for(7, 'x', 1), b = Prng.for(7, 'x', 1), c = Prng.for(7, 'x', 2);
+    const xs = Array.from({ length: 5 }, () => a.nextU32());
+    expect(Array.from({ length: 5 }, () => b.nextU32())).toEqual(xs);
+    expect(Array.from({ length: 5 }, () => c.nextU32())).not.toEqual(xs);
+    // Every block of K items takes each class exactly once.
+    for (let block = 0; block < 5; block++) {
+      const cls = Array.from({ length: 7 }, (_, i) => balancedClass(3, 'p', block * 7 + i, 7));
+      expect([...cls].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    }
+  });
+
+  it('the same seed gives the same labels, MIDI bytes and questions; another seed does not', () => {
+    const o = { seed: 11, seconds: 10, tasks: ALL };
+    const a = planSplit('train', 30, o), b = planSplit('train', 30, o), c = planSplit('train', 30, { ...o, seed: 12 });
+    expect(b.map((p) => p.spec)).toEqual(a.map((p) => p.spec));
+    expect(b.map((p) => Buffer.from(p.midi).toString('hex'))).toEqual(a.map((p) => Buffer.from(p.midi).toString('hex')));
+    expect(b.map((p) => p.samples)).toEqual(a.map((p) => p.samples));
+    expect(c.map((p) => Buffer.from(p.midi).toString('hex'))).not.toEqual(a.map((p) => Buffer.from(p.midi).toString('hex')));
+  });
+
+  it('more clips keep the earlier ones (prefix-stable), and splits are disjoint streams', () => {
+    const o = { seed: 5, seconds: 10, tasks: ALL };
+    const small = planSplit('train', 12, o), big = planSplit('train', 40, o);
+    expect(big.slice(0, 12).map((p) => p.spec)).toEqual(small.map((p) => p.spec));
+    const train = new Set(big.map((p) => Buffer.from(p.midi).toString('hex')));
+    const test = planSplit('test', 40, o);
+    expect(test.filter((p) => train.has(Buffer.from(p.midi).toString('hex')))).toEqual([]);
+    expect(new Set(test.map((p) => p.spec.id)).size).toBe(40);
+  });
+
+  it('split counts and chord shares', () => {
+    expect(splitCounts(100, [0.8, 0.1, 0.1])).toEqual({ train: 80, val: 10, test: 10 });
+    expect(splitCounts(7, [0.8, 0.1, 0.1])).toEqual({ train: 5, val: 1, test: 1 });
+    expect(effectiveChordShare(ALL)).toBe(0.25);
+    expect(effectiveChordShare(['chord', 'instrument'])).toBe(1);
+    expect(effectiveChordShare(['tempo', 'instrument'])).toBe(0);
+  });
+});
+
+describe('class balance', () => {
+  const plans = planSplit('train', 420, { seed: 1, seconds: 10, tasks: ALL });
+  const pieces = plans.map((p) => p.spec).filter((s): s is PieceSpec => s.kind === 'piece');
+  const chords = plans.map((p) => p.spec).filter((s): s is ChordSpec => s.kind === 'chord');
+  const spread = (xs: (string | number | boolean)[], classes: readonly (string | number | boolean)[]) => {
+    const n = classes.map((c) => xs.filter((x) => x === c).length);
+    return Math.max(...n) - Math.min(...n);
+  };
+
+  it('interleaves held-chord clips at the chord share', () => {
+    expect(chords).toHaveLength(105);
+    expect(pieces).toHaveLength(315);
+  });
+
+  it('every label is balanced within one of its share', () => {
+    expect(spread(pieces.map((s) => s.family), TASK_CLASSES.instrument.classes)).toBeLessThanOrEqual(1);
+    expect(spread(pieces.map((s) => s.tempoClass), TASK_CLASSES.tempo.classes)).toBeLessThanOrEqual(1);
+    expect(spread(pieces.map((s) => s.mode), ['major', 'minor'])).toBeLessThanOrEqual(1);
+    expect(spread(pieces.map((s) => s.tonic), [...Array(12).keys()])).toBeLessThanOrEqual(1);
+    expect(spread(pieces.map((s) => s.meter), TASK_CLASSES.meter.classes)).toBeLessThanOrEqual(1);
+    expect(spread(pieces.map((s) => s.drums), [true, false])).toBeLessThanOrEqual(1);
+    expect(spread(pieces.map((s) => s.direction), TASK_CLASSES.direction.classes)).toBeLessThanOrEqual(1);
+    expect(spread(pieces.map((s) => s.dynamics), TASK_CLASSES.dynamics.classes)).toBeLessThanOrEqual(1);
+    expect(spread(chords.map((s) => s.quality), TASK_CLASSES.chord.classes)).toBeLessThanOrEqual(1);
+    expect(spread(chords.map((s) => s.family), TASK_CLASSES.instrument.classes)).toBeLessThanOrEqual(1);
+    expect(spread(chords.map((s) => s.root), [...Array(12).keys()])).toBeLessThanOrEqual(1);
+  });
+
+  it('labels are not confounded: each meter appears at every tempo class and with and without drums', () => {
+    for (const m of TASK_CLASSES.meter.classes) {
+      for (const t of TASK_CLASSES.tempo.classes) expect(pieces.filter((s) => s.meter === m && s.tempoClass === t).length).toBeGreaterThan(15);
+      for (const d of [true, false]) expect(pieces.filter((s) => s.meter === m && s.drums === d).length).toBeGreaterThan(30);
+    }
+  });
+});
+
+describe('questions', () => {
+  const plans = [...planSplit('train', 120, { seed: 2, seconds: 10, tasks: ALL }), ...planSplit('test', 60, { seed: 2, seconds: 10, tasks: ALL })];
+  const samples = plans.flatMap((p) => p.samples);
+  const mc = samples.filter((s) => s.format === 'mc');
+
+  it('every multiple-choice answer is one of the options, and its text after the last ". " is the label', () => {
+    expect(mc.length).toBeGreaterThan(500);
+    for (const s of mc) {
+      const q = s.conversations[0].value, a = s.conversations[1].value;
+      expect(q.startsWith('<audio>\n')).toBe(true);
+      const m = /\(choose from: (.*)\)$/.exec(q);
+      expect(m, q).not.toBeNull();
+      const options = m![1].split(/, (?=[A-J]\. )/);
+      expect(options.map((o) => o.slice(0, 1))).toEqual('ABCDEFGHIJ'.slice(0, options.length).split(''));
+      expect(options).toContain(a);
+      expect(answerLabel(a)).toBe(s.label);
+      expect(new Set(options.map(answerLabel)).size).toBe(options.length);
+      for (const o of options) expect(TASK_CLASSES[s.task as Exclude<Task, 'caption'>].classes).toContain(answerLabel(o));
+    }
+  });
+
+  it('shuffles the answer position', () => {
+    const letters = new Map<string, number>();
+    for (const s of mc.filter((x) => x.task === 'instrument')) letters.set(s.conversations[1].value[0], (letters.get(s.conversations[1].value[0]) ?? 0) + 1);
+    expect([...letters.keys()].sort()).toEqual(['A', 'B', 'C', 'D']);
+    for (const n of letters.values()) expect(n).toBeGreaterThan(10);
+  });
+
+  it('no label of a task is inside another (MuFun\'s GRPO reward counts the label as a substring)', () => {
+    for (const { classes } of Object.values(TASK_CLASSES)) {
+      for (const a of classes) for (const b of classes) if (a !== b) expect(b.includes(a), `${a} in ${b}`).toBe(false);
+    }
+  });
+
+  it('labels match the clip spec; open answers and captions say the same', () => {
+    for (const p of plans) {
+      const s = p.spec;
+      for (const x of p.samples) {
+        expect(x.audio).toBe(`${s.id}.wav`);
+        expect(x.id).toBe(`${s.id}-${x.task}`);
+        if (x.task === 'caption') {
+          if (s.kind === 'piece') for (const w of [s.tempoClass, s.meter, s.key, s.drums ? 'with drums' : 'without drums']) expect(x.label).toContain(w);
+          else expect(x.label).toContain(s.chordName);
+        }
+        if (x.task === 'tempo' && x.format === 'open' && s.kind === 'piece') expect(x.conversations[1].value).toBe(`About ${s.bpm} BPM, a ${s.tempoClass} tempo.`);
+        if (x.task === 'key' && s.kind === 'piece') expect(x.label).toBe(s.key);
+        if (x.task === 'chord' && s.kind === 'chord') expect(x.label).toBe(s.quality);
+      }
+    }
+    // Train mixes open questions in; test is multiple choice only (plus captions).
+    expect(plans.filter((p) => p.spec.split === 'train').flatMap((p) => p.samples).some((x) => x.format === 'open')).toBe(true);
+    expect(plans.filter((p) => p.spec.split === 'test').flatMap((p) => p.samples).every((x) => x.format !== 'open')).toBe(true);
+  });
+
+  it('key questions always offer the parallel key as a distractor', () => {
+    for (const x of mc.filter((s) => s.task === 'key')) {
+      const [tonic, mode] = x.label.split(' ');
+      // The parallel key's tonic may be spelled differently (Db major / C# minor): check the mode count.
+      const opts = /\(choose from: (.*)\)$/.exec(x.conversations[0].value)![1];
+      expect(opts.split(', ').filter((o) => o.endsWith(mode === 'major' ? 'minor' : 'major')).length).toBeGreaterThanOrEqual(1);
+      expect(tonic).toBeTruthy();
+    }
+  });
+});
+
+describe('the music says what the labels say (MIDI level)', () => {
+  const plans = planSplit('train', 240, { seed: 4, seconds: 10, tasks: ALL });
+  const pieces = plans.filter((p): p is ClipPlan & { spec: PieceSpec } => p.spec.kind === 'piece');
+
+  it('tempo, time signature, key signature, and drums on channel 10 only when labelled', () => {
+    for (const { spec, midi } of pieces) {
+      const ev = readMidi(midi).tracks[0];
+      const tempo = ev.find((e) => e.type === 'tempo') as Extract<MidiEvent, { type: 'tempo' }>;
+      const quarterBpm = 60e6 / tempo.usPerQuarter;
+      expect(quarterBpm / (spec.meter === '6/8' ? 1.5 : 1)).toBeCloseTo(spec.bpm, 3);
+      expect(ev.find((e) => e.type === 'timeSignature')).toMatchObject({ numerator: Number(spec.meter[0]), denominator: Number(spec.meter[2]) });
+      expect(ev.find((e) => e.type === 'keySignature')).toMatchObject({ minor: spec.mode === 'minor' });
+      expect(notesOf(midi, 9).length > 0).toBe(spec.drums);
+      const program = ev.find((e) => e.type === 'program' && e.channel === 0) as Extract<MidiEvent, { type: 'program' }>;
+      expect(program.program).toBe(spec.program);
+    }
+  });
+
+  it('melody, chords and bass stay in the key (minor may raise its 7th)', () => {
+    for (const { spec, midi } of pieces) {
+      const allowed = new Set(SCALES[spec.mode].map((s) => (spec.tonic + s) % 12));
+      if (spec.mode === 'minor') allowed.add((spec.tonic + 11) % 12);
+      for (const ch of [0, 1, 2]) for (const n of notesOf(midi, ch)) expect(allowed.has(n.key % 12), `${spec.id} ch${ch} key ${n.key}`).toBe(true);
+    }
+  });
+
+  it('the melody rises, falls or arches as labelled', () => {
+    for (const { spec, midi } of pieces) {
+      const tps = (480 * 1e6) / readMidi(midi).tracks[0].filter((e) => e.type === 'tempo').map((e) => (e as { usPerQuarter: number }).usPerQuarter)[0];
+      const notes = notesOf(midi, 0).filter((n) => n.tick / tps < spec.seconds);
+      const t = notes.map((n) => n.tick / tps), k = notes.map((n) => n.key);
+      const half = spec.seconds / 2;
+      const first = notes.filter((_, i) => t[i] < half), second = notes.filter((_, i) => t[i] >= half);
+      if (spec.direction === 'ascending') expect(slope(t, k), spec.id).toBeGreaterThan(0.7);
+      if (spec.direction === 'descending') expect(slope(t, k), spec.id).toBeLessThan(-0.7);
+      if (spec.direction === 'arch') {
+        expect(slope(first.map((n) => n.tick / tps), first.map((n) => n.key)), spec.id).toBeGreaterThan(0.7);
+        expect(slope(second.map((n) => n.tick / tps), second.map((n) => n.key)), spec.id).toBeLessThan(-0.7);
+      }
+    }
+  });
+
+  it('velocities ramp up for a crescendo, down for a diminuendo, and stay level when steady', () => {
+    for (const { spec, midi } of pieces) {
+      const tps = (480 * 1e6) / (readMidi(midi).tracks[0].find((e) => e.type === 'tempo') as { usPerQuarter: number }).usPerQuarter;
+      const notes = notesOf(midi, 0).filter((n) => n.tick / tps < spec.seconds);
+      const v = slope(notes.map((n) => n.tick / tps / spec.seconds), notes.map((n) => n.velocity));
+      if (spec.dynamics === 'crescendo') expect(v, spec.id).toBeGreaterThan(35);
+      if (spec.dynamics === 'diminuendo') expect(v, spec.id).toBeLessThan(-35);
+      if (spec.dynamics === 'steady') expect(Math.abs(v), spec.id).toBeLessThan(12);
+    }
+  });
+
+  it('the bass plays the root on every downbeat; a held chord has exactly its quality\'s pitch classes', () => {
+    for (const { spec, midi } of pieces.slice(0, 40)) {
+      const m = readMidi(midi).tracks[0];
+      const ts = m.find((e) => e.type === 'timeSignature') as { numerator: number; denominator: number };
+      const barTicks = (ts.numerator * 4 * 480) / ts.denominator;
+      const downbeats = notesOf(midi, 2).filter((n) => n.tick % barTicks === 0);
+      expect(downbeats.length).toBeGreaterThanOrEqual(3);
+      expect(downbeats[0].key % 12).toBe(spec.tonic);
+    }
+    for (const { spec, midi } of plans.filter((p) => p.spec.kind === 'chord')) {
+      const c = spec as ChordSpec;
+      expect(new Set(notesOf(midi, 0).map((n) => n.key % 12))).toEqual(new Set(chordPitchClasses(c.root, c.quality)));
+      expect(CHORD_INTERVALS[c.quality].length).toBeGreaterThanOrEqual(3);
+    }
+  });
+});
+
+// ---- real renders --------------------------------------------------------------------------
+
+const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+if (!haveFluidsynth) {
+  console.warn(`synth-data render tests skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
+}
+
+/** Energy per pitch class: Goertzel at every semitone from C2 to C7 over Hann-windowed 0.5 s frames. */
+function chroma(x: Float32Array): number[] {
+  const out = new Array(12).fill(0), N = 8000;
+  const w = Float32Array.from({ length: N }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (N - 1)));
+  for (let start = 0; start + N <= x.length; start += N) {
+    for (let midi = 36; midi <= 96; midi++) {
+      const f = 440 * 2 ** ((midi - 69) / 12), c = 2 * Math.cos((2 * Math.PI * f) / SAMPLE_RATE);
+      let s1 = 0, s2 = 0;
+      for (let i = 0; i < N; i++) { const s0 = x[start + i] * w[i] + c * s1 - s2; s2 = s1; s1 = s0; }
+      out[midi % 12] += s1 * s1 + s2 * s2 - c * s1 * s2;
+    }
+  }
+  const total = out.reduce((a, b) => a + b, 0);
+  return out.map((v) => v / total);
+}
+
+/** Onset strength (10 ms frames) autocorrelated; the lag in [lo, hi] seconds with the highest value. */
+function strongestPeriod(x: Float32Array, lo: number, hi: number): number {
+  const hop = SAMPLE_RATE / 100, frames = Math.floor(x.length / hop);
+  const env = new Float64Array(frames);
+  for (let f = 0; f < frames; f++) { let s = 0; for (let i = 0; i < hop; i++) s += x[f * hop + i] ** 2; env[f] = Math.log(1e-8 + s); }
+  const onset = new Float64Array(frames);
+  for (let f = 1; f < frames; f++) onset[f] = Math.max(0, env[f] - env[f - 1]);
+  let best = 0, bestLag = 0;
+  for (let lag = Math.round(lo * 100); lag <= Math.round(hi * 100); lag++) {
+    let s = 0;
+    for (let f = 0; f + lag < frames; f++) s += onset[f] * onset[f + lag];
+    s /= frames - lag;
+    if (s > best) { best = s; bestLag = lag; }
+  }
+  return bestLag / 100;
+}
+
+function rms(x: Float32Array, from = 0, to = x.length): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += x[i] * x[i];
+  return Math.sqrt(s / (to - from));
+}
+
+describe.skipIf(!haveFluidsynth)('rendering with FluidSynth', () => {
+  const renderer = haveFluidsynth ? setupRenderer() : null!;
+  const dir = mkdtempSync(join(tmpdir(), 'synth-'));
+
+  async function render(spec: ClipSpec, seed: number, name: string): Promise<Float32Array> {
+    const midi = join(dir, `${name}.mid`), wav = join(dir, `${name}.wav`);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(midi, writeMidi(compose(spec, seed).events));
+    await renderMidi(renderer, midi, wav, { seconds: spec.seconds, rmsDb: -20 });
+    return (await loadAudio(wav, { worker: false })).pcm;
+  }
+
+  it('writes a data set: 3 s WAVs that are not silent, MuFun JSON that loads, labels and baselines; a re-run renders nothing', async () => {
+    const out = join(dir, 'ds');
+    const o = { out, count: 4, seed: 9, seconds: 3, splits: [0.5, 0.25, 0.25] as [number, number, number], tasks: ALL, chordShare: 0.5 };
+    const r = await generateDataset(o);
+    expect(r).toMatchObject({ clips: 4, rendered: 4, counts: { train: 2, val: 1, test: 1 } });
+    const labels = readFileSync(join(out, 'labels.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(labels.map((l) => l.kind)).toEqual(['piece', 'chord', 'piece', 'piece']);
+    for (const l of labels) {
+      const a = await loadAudio(join(out, 'audio', l.audio), { worker: false });
+      expect(a.sourceRate).toBe(16000);
+      expect(a.channels).toBe(1);
+      expect(a.pcm.length).toBe(3 * 16000);
+      expect(rms(a.pcm)).toBeGreaterThan(0.03);
+      // Music fills the clip: neither the first nor the last half second is silent.
+      expect(rms(a.pcm, 0, 8000)).toBeGreaterThan(0.005);
+      expect(rms(a.pcm, 40000, 48000)).toBeGreaterThan(0.005);
+    }
+    for (const s of ['train', 'val', 'test']) {
+      const { samples } = loadDataset(join(out, `${s}.json`), { audioRoot: join(out, 'audio') });
+      const raw = JSON.parse(readFileSync(join(out, `${s}.json`), 'utf8')) as Sample[];
+      expect(samples.length).toBe(raw.length);
+      expect(raw.every((x) => TASKS.includes(x.task))).toBe(true);
+    }
+    const meta = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8'));
+    expect(meta.tasks.instrument.chance.test).toBe(0.25);
+    expect(meta.tasks.mode.chance.test).toBe(0.5);
+    expect(meta.settings).toMatchObject({ seed: 9, seconds: 3, chordShare: 0.5 });
+    // Resumable: nothing is rendered again, the files are untouched.
+    const before = statSync(join(out, 'audio', 'train-000000.wav')).mtimeMs;
+    const again = await generateDataset(o);
+    expect(again).toMatchObject({ rendered: 0, skipped: 4 });
+    expect(statSync(join(out, 'audio', 'train-000000.wav')).mtimeMs).toBe(before);
+    // Another seed in the same folder would mix two data sets: refused.
+    await expect(generateDataset({ ...o, seed: 10 })).rejects.toThrow(/seed/);
+  });
+
+  it('a held chord\'s strongest pitch classes are its chord tones', async () => {
+    const base = clipSpec('test', 0, { seed: 1, seconds: 3, chordShare: 1 }) as ChordSpec;
+    const cases: [ChordSpec['family'], number, ChordSpec['quality']][] = [
+      ['piano', 0, 'major triad'], ['organ', 2, 'minor triad'], ['strings', 7, 'major triad'], ['guitar', 9, 'minor triad'], ['piano', 5, 'dominant seventh'],
+    ];
+    const programs = { piano: 0, organ: 19, strings: 48, guitar: 25 } as Record<string, number>;
+    for (const [family, root, quality] of cases) {
+      const spec: ChordSpec = { ...base, family, program: programs[family], root, quality };
+      const c = chroma(await render(spec, 1, `chord-${family}-${root}`));
+      const pcs = chordPitchClasses(root, quality);
+      const top = c.indexOf(Math.max(...c));
+      expect(pcs, `${family} ${root} ${quality}: strongest ${top}, chroma ${c.map((v) => v.toFixed(2))}`).toContain(top);
+      expect(pcs.reduce((a, p) => a + c[p], 0), `${family} ${root} ${quality}`).toBeGreaterThan(0.75);
+    }
+  });
+
+  it('a piece sounds in its key, its beat period is the labelled tempo, and a crescendo gets louder', async () => {
+    const base = clipSpec('test', 0, { seed: 1, seconds: 8, chordShare: 0 }) as PieceSpec;
+    // No drums: the chroma is the notes'. E minor (raised 7th D# allowed), strings.
+    const keyed: PieceSpec = { ...base, seconds: 8, family: 'strings', program: 48, compProgram: 48, tonic: 4, mode: 'minor', key: 'E minor', drums: false, drumKit: null, dynamics: 'steady' };
+    const c = chroma(await render(keyed, 1, 'piece-key'));
+    const scale = new Set([...SCALES.minor.map((s) => (4 + s) % 12), 3]);
+    expect([...scale].reduce((a, p) => a + c[p], 0)).toBeGreaterThan(0.9);
+    // Drums in 4/4 at 100 BPM: the strongest onset period near the beat is 0.6 s.
+    for (const bpm of [75, 100, 130]) {
+      const beat: PieceSpec = { ...base, seconds: 8, meter: '4/4', bpm, drums: true, drumKit: 0, dynamics: 'steady' };
+      const P = 60 / bpm;
+      expect(strongestPeriod(await render(beat, 1, `piece-beat-${bpm}`), 0.6 * P, 1.4 * P) / P, `${bpm} BPM`).toBeCloseTo(1, 1);
+    }
+    const cresc: PieceSpec = { ...base, seconds: 8, dynamics: 'crescendo' };
+    const x = await render(cresc, 1, 'piece-cresc');
+    expect(rms(x, 6 * 16000, 8 * 16000) / rms(x, 0, 2 * 16000)).toBeGreaterThan(2);
+    const dim = await render({ ...cresc, dynamics: 'diminuendo' }, 1, 'piece-dim');
+    expect(rms(dim, 0, 2 * 16000) / rms(dim, 6 * 16000, 8 * 16000)).toBeGreaterThan(2);
+  });
+});
