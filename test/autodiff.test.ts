@@ -124,3 +124,28 @@ describe('backward rules match finite differences', () => {
       { ignore_index: int(-100), reduction: { kind: 'string', v: 'mean' } }), [x([4, 5])]);
   });
 });
+
+describe('backward rules for GRPO match finite differences', () => {
+  it('LogSoftmax over the last axis', async () => {
+    await gradCheck((g, [a]) => g.op('LogSoftmax', [a], { axis: int(-1) }), [x([3, 5])]);
+  });
+
+  it('GatherElements along the last axis, an index picked twice gets both gradients', async () => {
+    await gradCheck((g, [a]) => g.annotate(g.op('GatherElements', [a, g.constant([1, 1, 4, 0, 2, 2], 'int64', [2, 3])], { axis: int(-1) }), [2, 3]),
+      [x([2, 5])]);
+  });
+
+  it('Min and Max with broadcasting (ties split evenly)', async () => {
+    await gradCheck((g, [a, b]) => g.op('Min', [a, b]), [x([2, 3], 'a'), x([3], 'b')]);
+    await gradCheck((g, [a, b]) => g.op('Max', [a, b]), [x([2, 3], 'a'), x([2, 1], 'b')]);
+  });
+
+  it('Clip between constant bounds', async () => {
+    await gradCheck((g, [a]) => g.annotate(g.op('Clip', [a, g.scalar(-0.5), g.scalar(0.4)]), [3, 4]), [x([3, 4])]);
+  });
+
+  it('ReduceSum without keepdims, over one axis and over all', async () => {
+    await gradCheck((g, [a]) => g.op('ReduceSum', [a, g.ints([1])], { keepdims: int(0) }), [x([2, 3, 4])]);
+    await gradCheck((g, [a]) => g.annotate(g.op('ReduceSum', [a], { keepdims: int(0) }), []), [x([2, 3])]);
+  });
+});

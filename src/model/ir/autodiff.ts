@@ -223,7 +223,48 @@ const RULES: Record<string, Rule> = {
     const count = g.op('ReduceSum', [validF], { keepdims: int(0) });
     return [withShape(mul(div(diff, count), dy), scores.shape), null];
   },
+  // ---- appended for GRPO (per-token log-probs and the clipped objective)
+  LogSoftmax: ({ g, y, dy, attr }) => {
+    // y = x − logsumexp(x): dx = dy − softmax(x)·Σ dy along the axis.
+    const s = g.op('ReduceSum', [dy, g.ints([attr('axis', -1)])], { keepdims: int(1) });
+    return [withShape(g.op('Sub', [dy, mul(g.op('Exp', [y[0]]), s)]), y[0].shape)];
+  },
+  GatherElements: ({ g, x, dy, attr }) => {
+    // Each gathered element sends its gradient back to where it came from (repeats add up).
+    const data = x[0]!;
+    const zeros = g.op('ConstantOfShape', [shapeOf(data)], {});
+    const zerosT = data.dtype === 'float32' ? zeros : cast(zeros, ONNX_DTYPE[data.dtype as 'float16']);
+    return [withShape(g.op('ScatterElements', [zerosT, x[1]!, dy], { axis: int(attr('axis', 0)), reduction: str('add') }), data.shape), null];
+  },
+  Min: ({ x, dy }) => minMaxGradient(x, dy, 'Less'),
+  Max: ({ x, dy }) => minMaxGradient(x, dy, 'Greater'),
+  Clip: ({ g, x, dy }) => {
+    // clamp: the gradient passes where min ≤ x ≤ max (PyTorch's rule, bounds included).
+    const x0 = x[0]!;
+    let pass: Value | null = null;
+    if (x[1]) pass = g.op('GreaterOrEqual', [x0, x[1]]);
+    if (x[2]) {
+      const hi = g.op('LessOrEqual', [x0, x[2]]);
+      pass = pass ? g.op('And', [pass, hi]) : hi;
+    }
+    return [pass ? withShape(where(pass, dy, zerosLike(dy)), x0.shape) : dy, null, null];
+  },
 };
+
+/** Elementwise min/max of two inputs: the winner takes the gradient, a tie splits it evenly (as PyTorch). */
+function minMaxGradient(x: (Value | null)[], dy: Value, wins: 'Less' | 'Greater'): (Value | null)[] {
+  if (x.length !== 2) throw new AutodiffError(`Min/Max gradient supports two inputs (got ${x.length})`);
+  const g = dy.graph;
+  const [a, b] = [x[0]!, x[1]!];
+  const half = mulScalar(dy, 0.5);
+  const zero = zerosLike(dy);
+  const tie = g.op('Equal', [a, b]);
+  const aWins = g.op(wins, [a, b]);
+  const bWins = g.op(wins, [b, a]);
+  const da = where(aWins, dy, where(tie, half, zero));
+  const db = where(bWins, dy, where(tie, half, zero));
+  return [sumTo(withShape(da, dy.shape), a), sumTo(withShape(db, dy.shape), b)];
+}
 
 /** Conv gradients: dx by a transposed convolution, dW by convolving x with dy (dilated by the stride). */
 function convGradient(g: Graph, x: (Value | null)[], dy: Value, attrs: (n: string) => number[] | undefined, attr: (n: string, d?: number) => number): (Value | null)[] {
