@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAudio } from '../src/model/audio/load.js';
+import { parseOptions, scoreAnswer } from '../src/model/eval.js';
 import { loadDataset } from '../src/model/train/data.js';
 import { type ChordSpec, type ClipSpec, type PieceSpec, clipSpec, compose } from '../src/synth/compose.js';
 import { type ClipPlan, effectiveChordShare, generateDataset, planSplit, splitCounts } from '../src/synth/dataset.js';
@@ -203,6 +204,18 @@ describe('questions', () => {
     }
   });
 
+  it('mufun eval reads the same options and scores the reference answer (letter or text) as correct', () => {
+    for (const s of mc) {
+      const q = s.conversations[0].value, a = s.conversations[1].value;
+      const options = parseOptions(q);
+      expect(options.map((o) => `${o.letter}. ${o.text}`).join(', ')).toBe(/\(choose from: (.*)\)$/.exec(q)![1]);
+      expect(scoreAnswer(a, a, options).correct).toBe(true);
+      expect(scoreAnswer(s.label, a, options).correct).toBe(true);
+      const wrong = options.find((o) => o.text !== s.label)!;
+      expect(scoreAnswer(`${wrong.letter}. ${wrong.text}`, a, options).correct).toBe(false);
+    }
+  });
+
   it('shuffles the answer position', () => {
     const letters = new Map<string, number>();
     for (const s of mc.filter((x) => x.task === 'instrument')) letters.set(s.conversations[1].value[0], (letters.get(s.conversations[1].value[0]) ?? 0) + 1);
@@ -392,11 +405,14 @@ describe.skipIf(!haveFluidsynth)('rendering with FluidSynth', () => {
       expect(rms(a.pcm, 0, 8000)).toBeGreaterThan(0.005);
       expect(rms(a.pcm, 40000, 48000)).toBeGreaterThan(0.005);
     }
-    for (const s of ['train', 'val', 'test']) {
+    for (const s of ['train', 'val', 'test', 'val-captions', 'test-captions']) {
       const { samples } = loadDataset(join(out, `${s}.json`), { audioRoot: join(out, 'audio') });
       const raw = JSON.parse(readFileSync(join(out, `${s}.json`), 'utf8')) as Sample[];
       expect(samples.length).toBe(raw.length);
+      expect(raw.length).toBeGreaterThan(0);
       expect(raw.every((x) => TASKS.includes(x.task))).toBe(true);
+      if (s === 'val' || s === 'test') expect(raw.every((x) => x.format === 'mc')).toBe(true);
+      if (s.endsWith('captions')) expect(raw.every((x) => x.format === 'caption')).toBe(true);
     }
     const meta = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8'));
     expect(meta.tasks.instrument.chance.test).toBe(0.25);

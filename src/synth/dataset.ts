@@ -1,7 +1,8 @@
 // A synthetic data set on disk:
 //   <dir>/audio/<id>.wav     16 kHz mono clips rendered by FluidSynth
 //   <dir>/midi/<id>.mid      the MIDI each clip was rendered from
-//   <dir>/train.json, val.json, test.json   MuFun-format samples (audio relative to <dir>/audio)
+//   <dir>/train.json, val.json, test.json   MuFun-format samples (audio relative to <dir>/audio);
+//                            val/test hold multiple choice only, their captions are in *-captions.json
 //   <dir>/labels.jsonl       all ground truth, one clip a line
 //   <dir>/dataset.json       tasks, classes, counts, chance and majority baselines, settings
 // Splits are disjoint seed streams (clip i of split s is drawn from (seed, s, i)), so a data set
@@ -196,10 +197,17 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     return r;
   });
 
+  // One sample a line: diffable and greppable, still one JSON array.
+  const writeSamples = (file: string, xs: Sample[]) =>
+    writeFileSync(join(o.out, file), xs.length ? `[\n${xs.map((x) => JSON.stringify(x)).join(',\n')}\n]\n` : '[]\n');
   for (const s of SPLITS) {
-    // One sample a line: diffable and greppable, still one JSON array.
-    const xs = plans[s].flatMap((p) => p.samples).map((x) => JSON.stringify(x));
-    writeFileSync(join(o.out, `${s}.json`), xs.length ? `[\n${xs.join(',\n')}\n]\n` : '[]\n');
+    const xs = plans[s].flatMap((p) => p.samples);
+    if (s === 'train') writeSamples('train.json', xs);
+    else {
+      // val/test.json hold multiple choice only, so `mufun eval --data test.json` scores every sample.
+      writeSamples(`${s}.json`, xs.filter((x) => x.format === 'mc'));
+      if (o.tasks.includes('caption')) writeSamples(`${s}-captions.json`, xs.filter((x) => x.format !== 'mc'));
+    }
   }
   writeFileSync(
     join(o.out, 'labels.jsonl'),
@@ -212,10 +220,14 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     description:
       'Short clips rendered from generated note events with real instrument samples, each with ground truth for what a listener can tell. ' +
       'Samples are in MuFun\'s JSON format with audio paths relative to audio/; extra fields: task, format (mc: multiple choice as in MuCUE, ' +
-      'answer "B. label"; open: short sentence; caption: one line), label. Val and test hold multiple-choice questions (and captions) only.',
+      'answer "B. label"; open: short sentence; caption: one line), label. val.json and test.json hold multiple-choice questions only ' +
+      '(scored by mufun eval); their clips\' captions are in val-captions.json and test-captions.json.',
     layout: {
       'audio/': '16 kHz mono 16-bit WAV clips', 'midi/': 'the MIDI each clip was rendered from',
-      'train.json, val.json, test.json': 'MuFun-format samples', 'labels.jsonl': 'all ground truth, one clip per line',
+      'train.json': 'MuFun-format samples: multiple choice, open questions and captions',
+      'val.json, test.json': 'MuFun-format multiple-choice samples (for mufun eval)',
+      'val-captions.json, test-captions.json': 'captions of the val and test clips',
+      'labels.jsonl': 'all ground truth, one clip per line',
     },
     clipKinds: {
       piece: 'melody and chordal accompaniment on one instrument family, bass, drums or not; labels: instrument, tempo, mode, key, meter, drums, direction, dynamics',
