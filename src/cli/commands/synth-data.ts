@@ -54,14 +54,14 @@ export function synthDataCommand(): Command {
     .requiredOption('--count <n>', 'number of clips over all splits', positiveInt)
     .option('--seed <s>', 'dataset seed', seedArg, 0)
     .option('--seconds <s>', 'clip length in seconds', secondsArg, 10)
-    .option('--splits <train,val,test>', 'split fractions', splitsArg, [0.8, 0.1, 0.1] as [number, number, number])
-    .option('--tasks <list>', `tasks, comma-separated (${TASKS.join(',')})`, tasksArg, [...TASKS])
+    .option('--splits <train,val,test>', 'split fractions (default: 0.8,0.1,0.1)', splitsArg)
+    .option('--tasks <list>', `tasks, comma-separated, of ${TASKS.join(',')} (default: all)`, tasksArg)
     .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', shareArg, 0.25)
     .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', shareArg, 0.3)
     .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', positiveInt)
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
     .action(async (o: {
-      out: string; count: number; seed: number; seconds: number; splits: [number, number, number]; tasks: Task[];
+      out: string; count: number; seed: number; seconds: number; splits?: [number, number, number]; tasks?: Task[];
       chordShare: number; openShare: number; jobs?: number; soundfont?: string;
     }) => {
       const tty = process.stderr.isTTY;
@@ -69,6 +69,8 @@ export function synthDataCommand(): Command {
       try {
         const r = await generateDataset({
           ...o,
+          splits: o.splits ?? [0.8, 0.1, 0.1],
+          tasks: o.tasks ?? [...TASKS],
           onProgress: (p) => {
             const now = performance.now();
             if (p.done !== p.total && now - lastLine < (tty ? 200 : 10_000)) return;
