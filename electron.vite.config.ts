@@ -25,7 +25,8 @@ export default defineConfig({
       // Dependencies stay in node_modules (externalizeDeps); native ones must never be bundled.
       externalizeDeps: true,
       rollupOptions: {
-        input: { index: resolve('src/main/index.ts') },
+        // The chat worker is its own entry, built next to index.js (see src/main/index.ts).
+        input: { index: resolve('src/main/index.ts'), 'chat-worker': resolve('src/main/chat/worker.ts') },
         external: ['onnxruntime-node', 'better-sqlite3', /\.node$/],
       },
     },

@@ -10,6 +10,7 @@ import { fixtureCommand } from './commands/fixture.js';
 import { initModelCommand } from './commands/init-model.js';
 import { trainCommand } from './commands/train.js';
 import { infoCommand } from './commands/info.js';
+import { serveCommand } from './commands/serve.js';
 import { loraCommand } from './commands/lora.js';
 import { synthDataCommand } from './commands/synth-data.js';
 
@@ -44,6 +45,7 @@ export function program(): Command {
   p.addCommand(fixtureCommand());
   p.addCommand(trainCommand());
   p.addCommand(infoCommand());
+  p.addCommand(serveCommand());
   p.addCommand(initModelCommand());
   p.addCommand(loraCommand());
   p.addCommand(synthDataCommand());

@@ -1,36 +1,46 @@
 // Electron main process: app lifecycle, security policy, and wiring services to IPC.
 
 import { app, BrowserWindow, session } from 'electron';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { contentSecurityPolicy } from '../shared/csp.js';
-import { registerIpc } from './ipc.js';
-import { createServices } from './services.js';
+import { broadcastEvents, registerIpc } from './ipc.js';
+import { CATALOG_FILE } from './paths.js';
+import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './protocol.js';
+import { createServices, type Studio } from './services.js';
+import { RendererFiles } from './web/page.js';
 import { createMainWindow } from './window.js';
 
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
-const indexHtmlPath = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
+const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
+// electron.vite.config.ts builds the chat worker next to this file.
+const chatWorkerUrl = new URL('./chat-worker.js', import.meta.url);
 
 /** Only our own page may call the API. */
 function isTrustedUrl(url: string): boolean {
   if (devServerUrl) return url.startsWith(new URL(devServerUrl).origin + '/');
-  const page = pathToFileURL(indexHtmlPath).href;
-  return url === page || url.startsWith(page + '#') || url.startsWith(page + '?');
+  return url.startsWith(APP_ORIGIN + '/');
 }
 
 function applySessionPolicy(): void {
-  const csp = contentSecurityPolicy({ dev: Boolean(devServerUrl) });
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
-  });
+  if (devServerUrl) {
+    // The dev server's page: its CSP (with Vite's inline styles) as a header too.
+    const csp = contentSecurityPolicy({ dev: true });
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
+    });
+  }
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, grant) => grant(false));
 }
 
+registerAppScheme();
 app.enableSandbox();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  let studio: Studio | null = null;
   app.on('second-instance', () => {
     const [win] = BrowserWindow.getAllWindows();
     if (win) {
@@ -41,8 +51,17 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     applySessionPolicy();
-    registerIpc(createServices({ appVersion: app.getVersion() }), isTrustedUrl);
-    const open = () => createMainWindow({ preloadPath, devServerUrl, indexHtmlPath });
+    const resources = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
+    studio = createServices({
+      appVersion: app.getVersion(),
+      dbPath: process.env.MUFUN_DB ?? join(app.getPath('userData'), CATALOG_FILE),
+      chatWorkerUrl,
+      embeddedModelDir: join(resources, 'mufun-nano'),
+    });
+    registerIpc(studio.handlers, isTrustedUrl);
+    broadcastEvents(studio);
+    handleAppScheme(new RendererFiles(rendererDir), studio);
+    const open = () => createMainWindow({ preloadPath, url: devServerUrl ?? `${APP_ORIGIN}/index.html` });
     open();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) open();
@@ -51,5 +70,8 @@ if (!app.requestSingleInstanceLock()) {
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => {
+    void studio?.close();
   });
 }

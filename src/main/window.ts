@@ -4,9 +4,8 @@ import { BrowserWindow, shell } from 'electron';
 
 export interface WindowOptions {
   preloadPath: string;
-  /** Loads this URL (the dev server) when set, otherwise the built index.html. */
-  devServerUrl?: string;
-  indexHtmlPath: string;
+  /** The dev server, or the built renderer on the app:// scheme. */
+  url: string;
 }
 
 export function createMainWindow(opts: WindowOptions): BrowserWindow {
@@ -36,7 +35,6 @@ export function createMainWindow(opts: WindowOptions): BrowserWindow {
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
 
-  if (opts.devServerUrl) void win.loadURL(opts.devServerUrl);
-  else void win.loadFile(opts.indexHtmlPath);
+  void win.loadURL(opts.url);
   return win;
 }

@@ -51,3 +51,70 @@ export function object<S extends Shape>(shape: S): Check<Checked<S>> {
     return out as Checked<S>;
   };
 }
+
+export interface NumberRules {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+/** A finite number (never NaN or ±Infinity), optionally whole and within [min, max]. */
+export function number(rules: NumberRules = {}): Check<number> {
+  const { min = -Number.MAX_VALUE, max = Number.MAX_VALUE, integer = false } = rules;
+  return (value, path) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new CheckError(path, 'expected a finite number');
+    if (integer && !Number.isInteger(value)) throw new CheckError(path, 'expected a whole number');
+    if (value < min) throw new CheckError(path, `expected at least ${min}`);
+    if (value > max) throw new CheckError(path, `expected at most ${max}`);
+    return value;
+  };
+}
+
+/** A database id: a positive whole number. */
+export const id = (): Check<number> => number({ min: 1, integer: true, max: Number.MAX_SAFE_INTEGER });
+
+export function boolean(): Check<boolean> {
+  return (value, path) => {
+    if (typeof value !== 'boolean') throw new CheckError(path, 'expected true or false');
+    return value;
+  };
+}
+
+/** One of a fixed set of strings. */
+export function oneOf<const T extends readonly string[]>(values: T): Check<T[number]> {
+  return (value, path) => {
+    if (typeof value !== 'string' || !values.includes(value)) {
+      throw new CheckError(path, `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`);
+    }
+    return value as T[number];
+  };
+}
+
+/** An array of at most `maxLength` items, each checked. */
+export function array<T>(item: Check<T>, { maxLength = 10_000 }: { maxLength?: number } = {}): Check<T[]> {
+  return (value, path) => {
+    if (!Array.isArray(value)) throw new CheckError(path, 'expected an array');
+    if (value.length > maxLength) throw new CheckError(path, `expected at most ${maxLength} items`);
+    return value.map((v, i) => item(v, `${path}[${i}]`));
+  };
+}
+
+/** The field may be absent (undefined); when present it must pass `check`. */
+export function optional<T>(check: Check<T>): Check<T | undefined> {
+  return (value, path) => (value === undefined ? undefined : check(value, path));
+}
+
+/** null is allowed; anything else must pass `check`. */
+export function nullable<T>(check: Check<T>): Check<T | null> {
+  return (value, path) => (value === null ? null : check(value, path));
+}
+
+/** Runs `check`, then a rule over the whole value (e.g. start < end). */
+export function refine<T>(check: Check<T>, rule: (value: T) => string | null): Check<T> {
+  return (value, path) => {
+    const v = check(value, path);
+    const problem = rule(v);
+    if (problem) throw new CheckError(path, problem);
+    return v;
+  };
+}

@@ -1,12 +1,17 @@
 // The renderer's Content-Security-Policy, in one place: the build writes it into index.html
-// as a <meta> tag, and the Electron main process (and later `mufun serve`) sends it as a header.
+// as a <meta> tag, and whoever serves the page (the Electron main process, `mufun serve`) sends
+// it as a header, with a per-launch style nonce (wavesurfer.js puts a <style> in its shadow DOM
+// and takes the nonce through its cspNonce option; no 'unsafe-inline' styles in a build).
 
-export function contentSecurityPolicy({ dev }: { dev: boolean }): string {
+export function contentSecurityPolicy({ dev, styleNonce }: { dev: boolean; styleNonce?: string }): string {
+  const styles = ["'self'"];
+  // Vite's dev server injects component CSS as <style> elements; the build emits files.
+  if (dev) styles.push("'unsafe-inline'");
+  else if (styleNonce) styles.push(`'nonce-${styleNonce}'`);
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
     'script-src': ["'self'"],
-    // Vite's dev server injects component CSS as <style> elements; the build emits files.
-    'style-src': dev ? ["'self'", "'unsafe-inline'"] : ["'self'"],
+    'style-src': styles,
     'img-src': ["'self'", 'data:', 'blob:'],
     'media-src': ["'self'", 'blob:'],
     'font-src': ["'self'"],
@@ -22,3 +27,6 @@ export function contentSecurityPolicy({ dev }: { dev: boolean }): string {
     .map(([name, sources]) => `${name} ${sources.join(' ')}`)
     .join('; ');
 }
+
+/** The <meta> through which the page learns its style nonce (read by the renderer). */
+export const STYLE_NONCE_META = 'mufun-style-nonce';

@@ -1,8 +1,8 @@
 // Transport-independent request handling: name + raw args in, response envelope out.
-// Electron IPC uses it now; the HTTP server of `mufun serve` will use it unchanged.
+// Electron IPC and the HTTP server of `mufun serve` both use it unchanged.
 
 import { CheckError } from './check.js';
-import { argChecks, isCallName, type ApiError, type ApiHandlers, type ApiResponse } from './api.js';
+import { argChecks, isCallName, ServiceError, type ApiError, type ApiHandlers, type ApiResponse } from './api.js';
 
 export async function dispatch(
   handlers: ApiHandlers,
@@ -23,6 +23,7 @@ export async function dispatch(
     const handler = handlers[name] as (args: unknown) => Promise<unknown>;
     return { ok: true, value: await handler(checked) };
   } catch (err) {
+    if (err instanceof ServiceError) return fail(err.code, err.message);
     return fail('failed', err instanceof Error ? err.message : String(err));
   }
 }
