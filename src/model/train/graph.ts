@@ -43,26 +43,11 @@ export function audioInputFor(trainable: (name: string) => boolean, names: strin
 
 export function buildTrainGraph(cfg: MufunConfig, src: WeightSource, o: TrainGraphOptions): TrainGraph {
   const g = new Graph(`${o.gradients === false ? 'eval' : 'train'}_${o.audioInput}`);
-  const root = Params.root(g, src, 'float32', null, o.lora ?? null);
-  const t = cfg.audioTower;
-  const D = cfg.llm.hiddenSize;
-  const tpc = tokensPerClip(cfg);
-  let clipEmbeds: Value;
-  if (o.audioInput === 'features') {
-    clipEmbeds = audioEncoder(root, cfg, g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2])).embeds;
-  } else if (o.audioInput === 'pooled') {
-    const width = cfg.audioFeatureLayers.length * t.dModel;
-    clipEmbeds = audioConnector(root, cfg, g.input('pooled_features', 'float32', ['clips', tpc, width]));
-  } else {
-    clipEmbeds = g.input('audio_embeds', 'float32', ['clips', tpc, D]);
-  }
-  const b = batchInputs(g);
-  const { logits } = languageModel(root.sub(LLM_PREFIX), cfg, b, reshape(clipEmbeds, [-1, D]), { past: null, rows: null });
-  root.check('training graph');
+  const logits = trainForward(g, cfg, src, o.audioInput, o.lora ?? null);
   const labels = g.input('labels', 'int64', ['batch', 'seq']);
   const loss = shiftedCrossEntropy(logits, labels, cfg.llm.vocabSize, cfg.ignoreIndex);
 
-  const params = [...g.initializers.values()].filter((i) => !i.data && o.trainable(i.name)).map((i) => g.promoteToInput(i.name));
+  const params = promoteTrainable(g, o.trainable);
   if (!params.length) throw new Error('nothing to train: every tensor is frozen');
   g.output(loss, 'loss', 'float32', []);
   if (o.gradients !== false) {
@@ -71,4 +56,34 @@ export function buildTrainGraph(cfg: MufunConfig, src: WeightSource, o: TrainGra
   }
   pruneDeadNodes(g);
   return { graph: g, params };
+}
+
+/**
+ * The forward pass every training graph shares: the audio input `audioInput` names (a graph
+ * input), the spliced batch inputs, the LLM, and the logits [B, T, V] at every position.
+ * All weights are initializers here; promoteTrainable turns the trained ones into inputs.
+ */
+export function trainForward(g: Graph, cfg: MufunConfig, src: WeightSource, audioInput: AudioInput, lora: LoraAttachment | null): Value {
+  const root = Params.root(g, src, 'float32', null, lora);
+  const t = cfg.audioTower;
+  const D = cfg.llm.hiddenSize;
+  const tpc = tokensPerClip(cfg);
+  let clipEmbeds: Value;
+  if (audioInput === 'features') {
+    clipEmbeds = audioEncoder(root, cfg, g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2])).embeds;
+  } else if (audioInput === 'pooled') {
+    const width = cfg.audioFeatureLayers.length * t.dModel;
+    clipEmbeds = audioConnector(root, cfg, g.input('pooled_features', 'float32', ['clips', tpc, width]));
+  } else {
+    clipEmbeds = g.input('audio_embeds', 'float32', ['clips', tpc, D]);
+  }
+  const b = batchInputs(g);
+  const { logits } = languageModel(root.sub(LLM_PREFIX), cfg, b, reshape(clipEmbeds, [-1, D]), { past: null, rows: null });
+  root.check('training graph');
+  return logits;
+}
+
+/** Turns every weight (not small constants) that `trainable` accepts into a graph input; returns them in order. */
+export function promoteTrainable(g: Graph, trainable: (name: string) => boolean): Signature[] {
+  return [...g.initializers.values()].filter((i) => !i.data && trainable(i.name)).map((i) => g.promoteToInput(i.name));
 }

@@ -68,7 +68,7 @@ export type TrainEvent =
 
 export class TrainError extends Error {}
 
-const STATE = 'trainer_state.json';
+export const STATE = 'trainer_state.json';
 
 /** Which checkpoint tensors train, from the tune types (embed_positions is a fixed table in Whisper). */
 export function trainablePredicate(c: TrainerConfig): (name: string) => boolean {
@@ -108,7 +108,7 @@ export function trainerConfigFrom(o: TrainOptions, extra: { tokenizerDir?: strin
   };
 }
 
-function latestCheckpoint(out: string): { dir: string; step: number } | null {
+export function latestCheckpoint(out: string): { dir: string; step: number } | null {
   if (!existsSync(out)) return null;
   const steps = readdirSync(out)
     .map((d) => /^checkpoint-(\d+)$/.exec(d))
@@ -278,7 +278,7 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
   }
 }
 
-function resumeTarget(c: TrainerConfig, latest: { dir: string; step: number } | null): { dir: string } | null {
+export function resumeTarget(c: TrainerConfig, latest: { dir: string; step: number } | null): { dir: string } | null {
   if (c.resumeFrom === 'last') return latest;
   if (c.resumeFrom) {
     if (!existsSync(join(c.resumeFrom, STATE))) throw new TrainError(`${c.resumeFrom} is not a complete checkpoint (no ${STATE})`);
@@ -290,7 +290,7 @@ function resumeTarget(c: TrainerConfig, latest: { dir: string; step: number } | 
   return null;
 }
 
-function pruneCheckpoints(out: string, limit?: number): void {
+export function pruneCheckpoints(out: string, limit?: number): void {
   if (!limit) return;
   const dirs = readdirSync(out).map((d) => /^checkpoint-(\d+)$/.exec(d)).filter((m): m is RegExpExecArray => !!m).sort((a, b) => Number(b[1]) - Number(a[1]));
   for (const m of dirs.slice(limit)) rmSync(join(out, m[0]), { recursive: true, force: true });
@@ -304,7 +304,7 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tok
  *   tokenizer files, adapter/ (LoRA, PEFT format), trainable.safetensors + optimizer.safetensors
  *   + trainer_state.json (what resuming needs).
  */
-function saveCheckpoint(c: TrainerConfig, ck: Checkpoint, store: ParamStore, opt: AdamW, step: number, dir: string, final: boolean): void {
+export function saveCheckpoint(c: TrainerConfig, ck: Checkpoint, store: ParamStore, opt: AdamW, step: number, dir: string, final: boolean): void {
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -344,7 +344,7 @@ function saveCheckpoint(c: TrainerConfig, ck: Checkpoint, store: ParamStore, opt
 }
 
 /** W + (alpha/r)·B·A for each adapted linear layer (a final LoRA run's merged weights). */
-function mergedLinears(spec: LoraSpec, ck: Checkpoint, trained: Map<string, Float32Array>): Map<string, Float32Array> {
+export function mergedLinears(spec: LoraSpec, ck: Checkpoint, trained: Map<string, Float32Array>): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const scale = spec.alpha / spec.r;
   for (const name of ck.names()) {
