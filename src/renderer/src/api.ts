@@ -1,14 +1,19 @@
-// The renderer's only way to reach the services: one typed `call`, over whichever transport
-// the page has — the Electron bridge (window.mufun) or HTTP (`mufun serve`, ?token=… in the URL).
+// The renderer's only way to reach the services: one typed `call` and one typed `on`, over
+// whichever transport the page has — the Electron bridge (window.mufun) or HTTP + WebSocket
+// (`mufun serve`, ?token=… in the URL).
 
 import {
   isApiResponse,
+  isEventName,
   type ApiErrorCode,
+  type ApiEvents,
   type ApiResponse,
   type CallArgs,
   type CallName,
   type CallResult,
+  type EventName,
 } from '../../shared/api.js';
+import { STYLE_NONCE_META } from '../../shared/csp.js';
 
 export class ApiCallError extends Error {
   constructor(
@@ -49,4 +54,75 @@ async function callOverHttp<N extends CallName>(
     throw new ApiCallError('transport', `The server answered ${res.status} ${res.statusText} without an API response`);
   }
   return body as ApiResponse<CallResult<N>>;
+}
+
+// ── Events ──────────────────────────────────────────────────────────────────
+
+type Listener = (payload: never) => void;
+const listeners = new Map<EventName, Set<Listener>>();
+let socket: WebSocket | null = null;
+let retry = 500;
+
+const connectionListeners = new Set<(connected: boolean) => void>();
+function setConnected(connected: boolean): void {
+  for (const l of connectionListeners) l(connected);
+}
+
+/** Tells whether the event stream is connected (HTTP transport; always true under Electron). */
+export function onConnection(listener: (connected: boolean) => void): () => void {
+  connectionListeners.add(listener);
+  listener(Boolean(window.mufun) || socket?.readyState === WebSocket.OPEN);
+  connect();
+  return () => connectionListeners.delete(listener);
+}
+
+function connect(): void {
+  if (window.mufun || socket) return;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const ws = new WebSocket(`${scheme}://${location.host}/events?token=${encodeURIComponent(token ?? '')}`);
+  socket = ws;
+  ws.onopen = () => {
+    retry = 500;
+    setConnected(true);
+  };
+  ws.onmessage = (m) => {
+    let msg: { event?: unknown; payload?: unknown };
+    try {
+      msg = JSON.parse(String(m.data)) as typeof msg;
+    } catch {
+      return;
+    }
+    if (!isEventName(msg.event)) return;
+    for (const l of listeners.get(msg.event) ?? []) l(msg.payload as never);
+  };
+  ws.onclose = () => {
+    socket = null;
+    setConnected(false);
+    setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 10_000);
+  };
+}
+
+/** Subscribes to a service event; returns the unsubscribe function. */
+export function on<E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
+  if (window.mufun) return window.mufun.on(event, listener);
+  connect();
+  let set = listeners.get(event);
+  if (!set) listeners.set(event, (set = new Set()));
+  set.add(listener as Listener);
+  return () => set.delete(listener as Listener);
+}
+
+/** The URL that streams a library track (Range requests work, so seeking does). */
+export function mediaUrl(trackId: number): string {
+  return `/media/track/${trackId}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/** The per-launch nonce the page's CSP allows for <style> elements (wavesurfer's shadow DOM). */
+export function styleNonce(): string | undefined {
+  return document.querySelector<HTMLMetaElement>(`meta[name="${STYLE_NONCE_META}"]`)?.content || undefined;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

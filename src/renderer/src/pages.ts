@@ -3,11 +3,8 @@
 export const pages = ['Library', 'Player', 'Chat', 'Datasets', 'Training', 'Models'] as const;
 export type Page = (typeof pages)[number];
 
-/** What each page will do; shown honestly until it is built. */
-export const plannedFeature: Record<Exclude<Page, 'Models'>, string> = {
-  Library: 'Browsing and tagging your music folder',
-  Player: 'The waveform and spectrogram player with passage selection',
-  Chat: 'Asking the model about a track or a selected passage',
+/** Pages not built yet, and what each will do; shown honestly until it is built. */
+export const plannedFeature: Partial<Record<Page, string>> = {
   Datasets: 'Labeling passages into a dataset',
   Training: 'Finetuning the model on a dataset and watching it learn',
 };
