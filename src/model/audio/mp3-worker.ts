@@ -11,24 +11,25 @@ const port = parentPort!;
 const { path } = workerData as { path: string };
 const fh = await open(path, 'r');
 let chain = Promise.resolve();
+let dec: MPEGDecoder | null = null;
 
 port.on('message', (job: { id: number; from: number; to: number; skip: number; at: number }) => {
   chain = chain.then(async () => {
     try {
       const bytes = Buffer.alloc(job.to - job.from);
       await fh.read(bytes, 0, bytes.length, job.from);
-      const dec = new MPEGDecoder({ enableGapless: false });
-      await dec.ready;
-      try {
-        const r = dec.decode(bytes);
-        if (r.errors.length) throw new AudioError('corrupt', path, `mp3 decoding failed in bytes ${job.from}–${job.to}: ${r.errors[0].message}`);
-        const n = Math.max(0, r.samplesDecoded - job.skip);
-        const ch = r.channelData.map((c) => c.subarray(job.skip, job.skip + n));
-        const samples = downmix(ch, n, path, job.at, r.sampleRate);
-        port.postMessage({ id: job.id, samples, sampleRate: r.sampleRate, channels: r.channelData.length }, [samples.buffer as ArrayBuffer]);
-      } finally {
-        dec.free();
+      // one decoder per worker, reset between jobs (a reset decoder rounds like a new one)
+      if (dec) await dec.reset();
+      else {
+        dec = new MPEGDecoder({ enableGapless: false });
+        await dec.ready;
       }
+      const r = dec.decode(bytes);
+      if (r.errors.length) throw new AudioError('corrupt', path, `mp3 decoding failed in bytes ${job.from}–${job.to}: ${r.errors[0].message}`);
+      const n = Math.max(0, r.samplesDecoded - job.skip);
+      const ch = r.channelData.map((c) => c.subarray(job.skip, job.skip + n));
+      const samples = downmix(ch, n, path, job.at, r.sampleRate);
+      port.postMessage({ id: job.id, samples, sampleRate: r.sampleRate, channels: r.channelData.length }, [samples.buffer as ArrayBuffer]);
     } catch (e) {
       const err = e instanceof AudioError ? { code: e.code, detail: e.message.slice(e.file.length + 2) } : { detail: String((e as Error)?.message ?? e) };
       port.postMessage({ id: job.id, error: err });
