@@ -6,7 +6,7 @@
 import { Conversation } from './chat.js';
 import type { GenerateOptions } from './generate.js';
 import type { MufunModel } from './mufun.js';
-import { type AudioRef, type PreparedSample, type SampleProblem, DatasetError, prepareSample, readDatasetFile } from './train/data.js';
+import { type AudioRef, type PreparedSample, loadDataset } from './train/data.js';
 import { type TemplateName, countAudioPlaceholders } from './template.js';
 import type { Tokenizer } from './tokenizer.js';
 
@@ -163,34 +163,11 @@ export function scoreAnswer(prediction: string, reference: string, options: read
   return { correct: p === r || p === rTail || pTail === rTail, predicted: pred === null ? null : name(pred), expected: reference.trim(), label: rTail };
 }
 
-export interface EvalSample extends PreparedSample {
-  /** the sample's `task` field, if any */
-  task?: string;
-}
+/** A sample to evaluate: MuFun's format, with its optional `task` field. */
+export type EvalSample = PreparedSample;
 
-/**
- * Reads an eval set in MuFun's JSON format (train/data.ts's checks and path resolution), keeping
- * each sample's `task`. Bad samples are returned as problems (and fail the load with 'fail').
- */
-export function loadEvalSet(path: string, o: { audioRoot: string; onBadSample?: 'skip' | 'fail' }): { samples: EvalSample[]; problems: SampleProblem[] } {
-  const raw = readDatasetFile(path);
-  const samples: EvalSample[] = [];
-  const problems: SampleProblem[] = [];
-  raw.forEach((r, i) => {
-    const p = prepareSample(r, i, o.audioRoot);
-    if ('message' in p) problems.push(p);
-    else {
-      const task = (r as { task?: unknown }).task;
-      samples.push(typeof task === 'string' && task ? { ...p, task } : p);
-    }
-  });
-  if (problems.length && (o.onBadSample ?? 'fail') === 'fail') {
-    const list = problems.slice(0, 10).map((p) => `  ${p.id}: ${p.message}`).join('\n');
-    throw new DatasetError(`${problems.length} bad sample${problems.length > 1 ? 's' : ''} in ${path}:\n${list}${problems.length > 10 ? '\n  …' : ''}`, problems);
-  }
-  if (!samples.length) throw new DatasetError(`${path} has no usable samples`, problems);
-  return { samples, problems };
-}
+/** Reads an eval set in MuFun's JSON format (train/data.ts's checks, path resolution and task field). */
+export const loadEvalSet = loadDataset;
 
 /** "genre_0012" → "genre", "mucue-key-7" → "mucue-key"; null for ids without a name and a number. */
 export function taskFromId(id: string): string | null {

@@ -38,6 +38,8 @@ export interface PreparedSample {
   id: string;
   turns: Turn[];
   audios: AudioRef[];
+  /** the sample's `task` field, if any (per-task evaluation) */
+  task?: string;
 }
 
 export interface EncodedSample extends PreparedSample {
@@ -98,7 +100,8 @@ export function prepareSample(raw: unknown, index: number, audioRoot: string): P
     if (!existsSync(path)) return bad(`audio file ${f} not found under ${audioRoot}`);
     audios.push({ path, seg: segs[i] });
   }
-  return { id, turns, audios };
+  const task = (s as { task?: unknown }).task;
+  return typeof task === 'string' && task ? { id, turns, audios, task } : { id, turns, audios };
 }
 
 export interface LoadDatasetOptions {
