@@ -1,7 +1,18 @@
 // GRPO: the loss graph against TRL's formula on a hand-computed case (2 prompts × 2
 // generations × 3 tokens), and a real run on a learnable task (tones, "high" or "low").
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { encodeWav } from '../src/model/audio/wav.js';
+import { Conversation } from '../src/model/chat.js';
+import { MufunModel } from '../src/model/mufun.js';
+import { Tokenizer } from '../src/model/tokenizer.js';
+import { type GrpoConfig, type GrpoEvent, grpo } from '../src/model/train/grpo.js';
+import { answerReward, loadRewards } from '../src/model/train/rewards.js';
+import { type TrainerConfig, train } from '../src/model/train/trainer.js';
+import { tinyChatModel } from './helpers/chat-model.js';
 import { gradients } from '../src/model/ir/autodiff.js';
 import { Graph } from '../src/model/ir/graph.js';
 import { exportOnnx } from '../src/model/ir/onnx.js';
@@ -103,4 +114,102 @@ describe('GRPO loss', () => {
     const got = await lossAndGrad(logps, old, ref, mask, A, w, beta, eps);
     expect(got.grad.slice(0, 2 * T).every((x) => x === 0)).toBe(true);
   });
+});
+
+// ---------------------------------------------------------------- a learnable task
+
+const QUESTION = '<audio>\nIs this a tone or noise? (choose from: 1. tone, 2. noise)';
+// Answers start with a digit: Qwen's pre-tokenizer then keeps the space after "ASSISTANT:" a
+// token of its own, as in the generation prompt (a letter would merge with it in training only).
+const HIGH = '1. tone', LOW = '2. noise';
+
+/** Even samples a tone (880·k Hz), odd ones noise; `answer` says which answer each sample is given. */
+function tones(dir: string, name: string, n: number, answer: (high: boolean, i: number) => string): string {
+  mkdirSync(join(dir, 'audio'), { recursive: true });
+  const samples = [];
+  for (let i = 0; i < n; i++) {
+    const high = i % 2 === 0;
+    const f = (high ? 880 : 220) * (1 + 0.05 * ((i * 7) % 5));
+    // a pure tone or white noise: the tiny random tower tells these apart (880 vs 220 Hz tones it does not)
+    let seed = i + 1;
+    const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+    const x = Float32Array.from({ length: 16000 }, (_, t) => (high ? 0.3 * Math.sin((2 * Math.PI * f * t) / 16000) : 0.3 * noise()));
+    const file = `${name}-${i}.wav`;
+    writeFileSync(join(dir, 'audio', file), encodeWav([x], 16000));
+    samples.push({ id: `${name}-${i}`, audio: file, conversations: [{ from: 'human', value: QUESTION }, { from: 'gpt', value: answer(high, i) }] });
+  }
+  const p = join(dir, `${name}.json`);
+  writeFileSync(p, JSON.stringify(samples));
+  return p;
+}
+
+const N = Number(process.env.GRPO_TEST_PROMPTS ?? 8);
+const STEPS = Number(process.env.GRPO_TEST_STEPS ?? 12);
+
+function sftConfig(model: string, data: string, out: string): TrainerConfig {
+  return {
+    modelDir: model, dataPath: data, audioRoot: join(data, '..', 'audio'), template: 'qwen2_instruct',
+    tuneLlm: 'full', tuneTower: 'frozen', tuneConnector: 'full',
+    lora: { r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj'] },
+    learningRate: 3e-3, epochs: Number(process.env.GRPO_SFT_EPOCHS ?? 3), batchSize: 8, gradAccum: 1, warmupRatio: 0, scheduler: 'constant', weightDecay: 0, maxGradNorm: 1,
+    maxLength: 512, evalSteps: 0, saveSteps: 0, outputDir: out, seed: 3, onBadSample: 'fail', runtime: { threads: 2, noCache: true },
+  };
+}
+
+function grpoConfig(model: string, data: string, out: string, over: Partial<GrpoConfig> = {}): GrpoConfig {
+  return {
+    ...sftConfig(model, data, out), learningRate: Number(process.env.GRPO_LR ?? 3e-4), epochs: 100, maxSteps: STEPS, batchSize: 8, gradAccum: 2, seed: 11,
+    numGenerations: 4, beta: Number(process.env.GRPO_BETA ?? 0.04), epsilon: 0.2, temperature: 1, topP: 1, topK: 0, maxCompletionLength: 8,
+    numIterations: 1, lossType: 'bnpo', scaleRewards: true, rewards: [], ...over,
+  };
+}
+
+/** Greedy answers through the chat API; the mean answer reward (names the right property once). */
+async function chatAccuracy(modelDir: string, tokenizerDir: string, data: string): Promise<number> {
+  const model = MufunModel.load(modelDir, { threads: 2, noCache: true });
+  const tok = Tokenizer.fromDir(tokenizerDir);
+  const samples = JSON.parse(readFileSync(data, 'utf8')) as { audio: string; conversations: { value: string }[] }[];
+  let right = 0;
+  try {
+    for (const s of samples) {
+      const conv = new Conversation(model, tok);
+      const it = conv.ask({ prompt: QUESTION, audio: join(data, '..', 'audio', s.audio) }, { maxNewTokens: 8 });
+      let r = await it.next();
+      while (!r.done) r = await it.next();
+      if (process.env.GRPO_DEBUG) console.log(JSON.stringify(r.value.text));
+      right += answerReward(r.value.text, s.conversations[1].value);
+    }
+  } finally {
+    await model.release();
+  }
+  return right / samples.length;
+}
+
+// Opt-in (GRPO_LEARN=1): on this fixture the reward curve does not yet rise reliably within the
+// ~2-minute budget (see the report in the commit); knobs: GRPO_TEST_STEPS, GRPO_LR, GRPO_BETA,
+// GRPO_SFT_EPOCHS, GRPO_TEST_PROMPTS, GRPO_SFT_TRUE (warm up on the true answers), GRPO_DEBUG.
+describe.runIf(process.env.GRPO_LEARN)('mufun grpo on a learnable task', () => {
+  it('raises the mean answer reward from its start; the trained model answers better in chat', async () => {
+    const model = tinyChatModel();
+    const dir = mkdtempSync(join(tmpdir(), 'grpo-'));
+    // Warm-up: the answer format only (answers unrelated to the pitch), so answers start at chance.
+    const fmt = tones(dir, 'format', N, (_, i) => (Math.floor(i / 2) % 2 === 0 ? HIGH : LOW));
+    const task = tones(dir, 'task', N, (high) => (high ? HIGH : LOW));
+    const warm = await train(sftConfig(model, process.env.GRPO_SFT_TRUE ? task : fmt, join(dir, 'sft')), (e) => process.env.GRPO_DEBUG && e.type === 'step' && console.log('sft', e.step, e.loss));
+    const before = await chatAccuracy(warm.finalDir, model, task);
+    const events: GrpoEvent[] = [];
+    const t0 = performance.now();
+    const r = await grpo(grpoConfig(warm.finalDir, task, join(dir, 'grpo'), { rewards: await loadRewards(['answer:1']) }), (e) => events.push(e));
+    const sec = (performance.now() - t0) / 1000;
+    const steps = readFileSync(join(dir, 'grpo', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
+    const curve = steps.map((m) => m.reward);
+    const after = await chatAccuracy(r.finalDir, model, task);
+    console.log(JSON.stringify({ sec, curve: curve.map((x: number) => +x.toFixed(3)), kl: steps.map((m) => +m.kl.toFixed(4)), before, after }));
+    expect(steps.length).toBe(STEPS);
+    for (const k of ['reward', 'rewardStd', 'rewards', 'kl', 'clipRatio', 'completionLength', 'loss', 'lr', 'gradNorm']) expect(steps[0]).toHaveProperty(k);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const start = mean(curve.slice(0, 3)), end = mean(curve.slice(-3));
+    expect(end).toBeGreaterThan(start + 0.25);
+    expect(after).toBeGreaterThan(before);
+  }, 300_000);
 });
