@@ -73,6 +73,16 @@ describe('chat', () => {
     expect(cached.turns.map((t) => t.from)).toEqual(['human', 'gpt', 'human', 'gpt']);
   });
 
+  it("can end the generation prompt at 'ASSISTANT:' so the answer's first token brings its space (models trained that way)", async () => {
+    const ask = async (trailingSpace: boolean) => {
+      const conv = new Conversation(model, tokenizer, { trailingSpace });
+      return (await run(conv.ask({ prompt: 'Name the instrument.' }, { maxNewTokens: 3 }))).record;
+    };
+    const mufun = await ask(true), merged = await ask(false);
+    expect(merged.promptPositions).toBe(mufun.promptPositions - 1);
+    expect(merged.text).toBe(merged.text.trimStart());
+  });
+
   it('stops at once when cancelled', async () => {
     const ctl = new AbortController();
     const it = chat(model, tokenizer, { prompt: 'Tell me about music.' }, { maxNewTokens: 200, signal: ctl.signal });

@@ -60,6 +60,13 @@ export interface ConversationOptions {
   maxContext?: number;
   /** continue the KV cache across turns (default); false recomputes every turn from scratch */
   reuseCache?: boolean;
+  /**
+   * End the generation prompt at "ASSISTANT:" instead of "ASSISTANT: ". MuFun trains on answers
+   * whose first token carries the space (" blues"), but its generation prompt ends in a lone
+   * space token; a model trained from scratch (MuFun-nano) has never seen that, so its config
+   * says `"generation_prompt_trailing_space": false`. Default: the model config's choice, else MuFun's.
+   */
+  trailingSpace?: boolean;
 }
 
 export class Conversation {
@@ -70,6 +77,7 @@ export class Conversation {
   readonly template: TemplateName;
   readonly maxContext: number;
   private reuseCache: boolean;
+  private trailingSpace: boolean;
 
   constructor(
     readonly model: MufunModel,
@@ -79,6 +87,7 @@ export class Conversation {
     this.template = opts.template ?? 'qwen2_instruct';
     this.maxContext = opts.maxContext ?? Math.min(model.config.maxLength, model.config.llm.maxPositions);
     this.reuseCache = opts.reuseCache ?? true;
+    this.trailingSpace = opts.trailingSpace ?? model.config.raw.generation_prompt_trailing_space !== false;
     getTemplate(this.template, tokenizer); // fail now on an unknown template
   }
 
@@ -106,6 +115,9 @@ export class Conversation {
     }
     const turns: Turn[] = [...this.turns, { from: 'human', value: input.prompt }];
     const enc = encodeConversation(this.tokenizer, this.template, turns, { generation: true });
+    const spaceId = this.tokenizer.encode(' ')[0];
+    const merged = !this.trailingSpace && enc.prompt.endsWith(' ') && enc.ids.at(-1) === spaceId;
+    if (merged) enc.ids = enc.ids.slice(0, -1); // the answer's first token brings its own space
     const tpc = this.model.tokensPerClip;
     const needed = (clips: number[]) => enc.ids.length - enc.audioCount + tpc * clips.reduce((a, b) => a + b, 0);
     const fits = (n: number) => {
@@ -153,7 +165,8 @@ export class Conversation {
       const id = r.value;
       tokens.push(id);
       if (!stops.has(id)) {
-        const piece = decoder.push(id);
+        let piece = decoder.push(id);
+        if (merged && !text) piece = piece.trimStart();
         if (piece) {
           text += piece;
           yield piece;
@@ -161,7 +174,8 @@ export class Conversation {
       }
       r = await it.next();
     }
-    const rest = decoder.flush();
+    let rest = decoder.flush();
+    if (merged && !text) rest = rest.trimStart();
     if (rest) {
       text += rest;
       yield rest;
