@@ -45,4 +45,6 @@ for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do 
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json
 cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
+node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
+  "connector warm-up on captions, then ${EPOCHS} epochs of full training (tower ${TOWER}), lr ${LR}, batch 8"
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"

@@ -1,0 +1,49 @@
+// Writes resources/mufun-nano/README.md from the test-set evaluation (mufun eval --json) and
+// the dataset description: per-task accuracy next to chance and the majority-class baseline.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [evalJson, datasetJson, out, stepsInfo] = process.argv.slice(2);
+const report = JSON.parse(readFileSync(evalJson, 'utf8'));
+const dataset = JSON.parse(readFileSync(datasetJson, 'utf8'));
+const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`);
+const rows = [...report.tasks, report.overall].map((t) =>
+  `| ${t.task} | ${t.samples} | **${pct(t.accuracy)}** | ${pct(t.chance)} | ${pct(t.majority.accuracy)} (${t.majority.answer}) |`);
+const goals = { instrument: 0.9, mode: 0.9, tempo: 0.8, meter: 0.8 };
+const goalLines = Object.entries(goals).map(([task, g]) => {
+  const t = report.tasks.find((x) => x.task === task);
+  return `- ${task}: ${pct(t?.accuracy)} (goal ${pct(g)}) — ${t && t.accuracy >= g ? 'met' : 'not met'}`;
+});
+const md = `# MuFun-nano
+
+MuFun's architecture (Whisper-style encoder → 4-layer feature concat + pooling → blp_4i_2x connector →
+Qwen3 decoder) at 5.4 M parameters, trained from scratch by MuFun Studio on synthetic music, so that
+the studio is useful with no download. Reproduce it with \`bash recipes/mufun-nano/recipe.sh\`.
+
+- Audio: 10 s clips (max_source_positions 500), 80 mel bins, 100 audio tokens per clip.
+- Text: Qwen3's byte-level BPE cut to 2048 ids (any text still tokenizes); template qwen2_instruct.
+- Training: ${stepsInfo ?? 'see the recipe'}. Curves: \`training-curves.svg\`.
+- Data: ${dataset.name}; ${JSON.stringify(dataset.samples ?? {})} samples (train/val/test clips never overlap).
+
+## Test accuracy (held-out synthetic clips, multiple choice, greedy decoding)
+
+| task | samples | accuracy | chance | majority class |
+|---|---|---|---|---|
+${rows.join('\n')}
+
+Goals of the project for this model:
+${goalLines.join('\n')}
+
+## What it can and cannot do
+- It answers MuCUE-style multiple-choice questions about the properties it was trained on
+  (instrument family, tempo class, major/minor, key, meter, held-chord quality, drums, melodic
+  direction, loudness change) in MuFun's answer format ("B. brass"), and short open questions and
+  captions about them.
+- It has heard only General MIDI instruments rendered by FluidSynth, one instrument family at a
+  time, in 10 s clips. On real recordings (mixes, voices, production effects) it still answers in
+  the right format, but its answers are guesses shaped by the synthetic data; it knows nothing of
+  genres, lyrics, artists or moods, and it cannot hold a general conversation.
+- Longer audio is cut into 10 s clips as MuFun does with 30 s ones; questions about whole songs
+  therefore see the clips in order, which it was never trained on.
+`;
+writeFileSync(out, md);
+console.log(`model card: ${out}`);
