@@ -27,6 +27,7 @@ export interface ChatRecord {
   tokens: number;
   promptPositions: number; // positions the model attended over (audio included)
   prefilledPositions: number; // of which computed in this turn (the rest came from the cache)
+  /** from the question to the first answer token: audio decoding, log-mel, tower and prefill included */
   timeToFirstTokenMs: number;
   tokensPerSecond: number;
   stopReason: 'stop' | 'length' | 'cancelled';
@@ -93,6 +94,8 @@ export class Conversation {
 
   /** Asks the next question; yields text pieces as they are decoded, returns the record. */
   async *ask(input: ChatInput, gen: GenerateOptions = {}): AsyncGenerator<string, ChatRecord> {
+    const t0 = performance.now(); // time to first token counts audio decoding and the tower too
+    let firstTokenAt = 0;
     const audios = audioList(input);
     const markers = countAudioPlaceholders(input.prompt);
     if (markers !== audios.length) {
@@ -164,6 +167,7 @@ export class Conversation {
     while (!r.done) {
       const id = r.value;
       tokens.push(id);
+      firstTokenAt ||= performance.now();
       if (!stops.has(id)) {
         let piece = decoder.push(id);
         if (merged && !text) piece = piece.trimStart();
@@ -189,7 +193,7 @@ export class Conversation {
       tokens: tokens.length,
       promptPositions: positions,
       prefilledPositions: stats.promptPositions,
-      timeToFirstTokenMs: stats.timeToFirstTokenMs,
+      timeToFirstTokenMs: firstTokenAt ? firstTokenAt - t0 : 0,
       tokensPerSecond: stats.tokensPerSecond,
       stopReason: stats.stopReason,
     };
