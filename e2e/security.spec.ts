@@ -13,7 +13,7 @@ let db: string;
 
 test.beforeAll(async () => {
   db = join(tempDir('db'), 'catalog.sqlite');
-  serve = await startServe({ db, env: { MUFUN_MODEL: '' } });
+  serve = await startServe({ db, env: { MUFUN_MODEL: '', MUFUN_RESOURCES: tempDir('resources') } });
 });
 test.afterAll(async () => serve?.stop());
 
@@ -97,7 +97,7 @@ test('a scan killed midway loses no rows, and the next scan finishes the job', a
   let done = 0;
   await expect.poll(async () => (done = (await api<{ filesDone: number } | null>(serve, 'library.scanStatus'))?.filesDone ?? 0), { intervals: [20] }).toBeGreaterThan(20);
   await serve.stop('SIGKILL');
-  serve = await startServe({ db, env: { MUFUN_MODEL: '' } });
+  serve = await startServe({ db, env: { MUFUN_MODEL: '', MUFUN_RESOURCES: tempDir('resources') } });
   const folders = await api<{ id: number; trackCount: number }[]>(serve, 'library.folders');
   const kept = folders.find((f) => f.id === folder.id)!.trackCount;
   expect(kept).toBeGreaterThanOrEqual(done - 1); // at most the file in flight

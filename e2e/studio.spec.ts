@@ -50,7 +50,7 @@ test('conversations persist across a server restart', async ({ page }) => {
 });
 
 test('without a model the app says so and lets the user choose one', async ({ page }) => {
-  const bare = await startServe({ db: `${tempDir('db')}/catalog.sqlite`, env: { MUFUN_MODEL: '' } });
+  const bare = await startServe({ db: `${tempDir('db')}/catalog.sqlite`, env: { MUFUN_MODEL: '', MUFUN_RESOURCES: tempDir('resources') } });
   try {
     await page.goto(bare.url);
     await page.getByRole('navigation', { name: 'Studio pages' }).getByRole('button', { name: 'Chat', exact: true }).click();
