@@ -22,7 +22,7 @@ the studio is useful with no download. Reproduce it with \`bash recipes/mufun-na
 - Audio: 10 s clips (max_source_positions 500), 80 mel bins, 100 audio tokens per clip.
 - Text: Qwen3's byte-level BPE cut to 2048 ids (any text still tokenizes); template qwen2_instruct.
 - Training: ${stepsInfo ?? 'see the recipe'}. Curves: \`training-curves.svg\`.
-- Data: ${dataset.name}; ${JSON.stringify(dataset.samples ?? {})} samples (train/val/test clips never overlap).
+- Data: ${dataset.name}; clips ${JSON.stringify(dataset.counts?.clips ?? {})}, samples ${JSON.stringify(dataset.counts?.samples ?? {})} (train/val/test clips never overlap).
 
 ## Test accuracy (held-out synthetic clips, multiple choice, greedy decoding)
 
