@@ -4,7 +4,7 @@
 import { type Dim, type Graph, type Node, type Value, int, ints, str } from './graph.js';
 import { constInts } from './shapes.js';
 import {
-  ONNX_DTYPE, add, cast, concat, div, matmul, mul, mulScalar, neg, reshape, sqrt, softmax, transpose, unsqueeze, where,
+  ONNX_DTYPE, add, cast, concat, div, matmul, mul, mulScalar, neg, sqrt, softmax, transpose, unsqueeze, where,
 } from './ops.js';
 
 export class AutodiffError extends Error {}

@@ -20,30 +20,27 @@
 // `reward_failure` line in metrics.jsonl, with sample id, generation and reward name); that
 // prompt's whole group is left out of the step (no advantage, zero token weights, not in the
 // reward statistics). A step whose groups all failed makes no update (it still counts).
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Checkpoint } from '../checkpoint.js';
 import { generateTokens } from '../generate.js';
-import { loraAttachment, loraInit } from '../lora.js';
+import { loraAttachment } from '../lora.js';
 import { MufunModel } from '../mufun.js';
 import { type RuntimeOptions, createSession } from '../runtime.js';
-import { SafetensorsFile } from '../safetensors.js';
 import { loadAudio } from '../audio/load.js';
 import { planSplice } from '../splice.js';
 import { encodeConversation, getTemplate } from '../template.js';
 import { Tokenizer } from '../tokenizer.js';
-import { AdamW } from './adamw.js';
 import { AudioFeatureCache, makeBatch } from './batches.js';
 import { type EncodedSample, type PreparedSample, type SampleProblem, loadDataset, shuffled } from './data.js';
 import { audioInputFor } from './graph.js';
 import { buildGrpoGraph } from './grpo-graph.js';
 import { OverlayWeights } from './overlay.js';
-import { ParamStore } from './params.js';
 import { type Reward, type RewardContext, type RewardFailure, groupAdvantages, meanStd, scoreCompletions } from './rewards.js';
 import { lrAt, schedule } from './schedule.js';
 import {
-  STATE, type TrainerConfig, latestCheckpoint, mergedLinears, pruneCheckpoints, resumeTarget, saveCheckpoint, trainablePredicate,
+  type TrainerConfig, latestCheckpoint, mergedLinears, pruneCheckpoints, restoreOrStart, resumeTarget, saveCheckpoint, trainablePredicate,
 } from './trainer.js';
 
 export type GrpoLossType = 'grpo' | 'bnpo' | 'dr_grpo';
@@ -173,28 +170,8 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
     ? await createSession(buildGrpoGraph(model.config, ck, { trainable: () => false, audioInput, mode: 'logps' }).graph, ck.sourceId(), runtime)
     : null;
 
-  const resume = resumeTarget(c, latestCheckpoint(c.outputDir));
-  let saved: { values: SafetensorsFile | null; optimizer: SafetensorsFile; state: Record<string, any> } | null = null;
-  if (resume) {
-    const state = JSON.parse(readFileSync(join(resume.dir, STATE), 'utf8'));
-    const weightsFile = join(resume.dir, 'trainable.safetensors');
-    saved = { values: existsSync(weightsFile) ? SafetensorsFile.open(weightsFile) : null, optimizer: SafetensorsFile.open(join(resume.dir, 'optimizer.safetensors')), state };
-  }
-  const store = new ParamStore(stepGraph.params, (name, shape) => {
-    if (saved?.values?.has(name)) return saved.values.float32(name);
-    if (name.includes('.lora_')) return loraInit(name, shape, c.seed);
-    return ck.float32(name);
-  });
-  const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay, maxGradNorm: c.maxGradNorm }, runtime.threads);
-  let step = 0;
-  if (saved) {
-    opt.m.set(saved.optimizer.float32('exp_avg'));
-    opt.v.set(saved.optimizer.float32('exp_avg_sq'));
-    opt.t = saved.state.optimizer_step;
-    step = saved.state.global_step;
-    saved.values?.close();
-    saved.optimizer.close();
-  }
+  const { store, opt, step: resumedStep } = await restoreOrStart(resumeTarget(c, latestCheckpoint(c.outputDir)), stepGraph.params, ck, c, runtime.threads);
+  let step = resumedStep;
 
   const cache = new AudioFeatureCache(model, audioInput);
   const mels = new Map<string, Float32Array[]>();

@@ -6,6 +6,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, read
 import { join } from 'node:path';
 import { Checkpoint } from '../checkpoint.js';
 import { type LoraSpec, loraAttachment, loraInit, peftName, saveAdapter } from '../lora.js';
+import type { Signature } from '../ir/graph.js';
 import { MufunModel } from '../mufun.js';
 import { type RuntimeOptions, createSession } from '../runtime.js';
 import { SafetensorsFile, type TensorToWrite, writeSafetensors } from '../safetensors.js';
@@ -142,29 +143,8 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
   const evalSession = evalGraph ? await createSession(evalGraph, ck.sourceId(), runtime) : null;
 
   // Resume from a checkpoint, else start from the model (LoRA: PEFT's init).
-  const latest = latestCheckpoint(c.outputDir);
-  const resume = resumeTarget(c, latest);
-  let saved: { values: SafetensorsFile | null; optimizer: SafetensorsFile; state: Record<string, any> } | null = null;
-  if (resume) {
-    const state = JSON.parse(readFileSync(join(resume.dir, STATE), 'utf8'));
-    const weightsFile = join(resume.dir, 'trainable.safetensors');
-    saved = { values: existsSync(weightsFile) ? SafetensorsFile.open(weightsFile) : null, optimizer: SafetensorsFile.open(join(resume.dir, 'optimizer.safetensors')), state };
-  }
-  const store = new ParamStore(params, (name, shape) => {
-    if (saved?.values?.has(name)) return saved.values.float32(name);
-    if (name.includes('.lora_')) return loraInit(name, shape, c.seed);
-    return ck.float32(name);
-  });
-  const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay, maxGradNorm: c.maxGradNorm }, runtime.threads);
-  let step = 0;
-  if (saved) {
-    opt.m.set(saved.optimizer.float32('exp_avg'));
-    opt.v.set(saved.optimizer.float32('exp_avg_sq'));
-    opt.t = saved.state.optimizer_step;
-    step = saved.state.global_step;
-    saved.values?.close();
-    saved.optimizer.close();
-  }
+  const { store, opt, step: resumedStep } = await restoreOrStart(resumeTarget(c, latestCheckpoint(c.outputDir)), params, ck, c, runtime.threads);
+  let step = resumedStep;
 
   const cache = new AudioFeatureCache(model, audioInput);
   const microPerEpoch = Math.ceil(trainSet.samples.length / c.batchSize);
@@ -276,6 +256,38 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
     await opt.release();
     await model.release();
   }
+}
+
+/**
+ * The run's trainable values and optimizer: from a checkpoint's trainable.safetensors,
+ * optimizer.safetensors and trainer_state.json, else from the model (LoRA: PEFT's init).
+ */
+export async function restoreOrStart(
+  resume: { dir: string } | null, params: Signature[], ck: Checkpoint,
+  c: Pick<TrainerConfig, 'seed' | 'weightDecay' | 'maxGradNorm'>, threads?: number,
+): Promise<{ store: ParamStore; opt: AdamW; step: number }> {
+  let saved: { values: SafetensorsFile | null; optimizer: SafetensorsFile; state: Record<string, any> } | null = null;
+  if (resume) {
+    const state = JSON.parse(readFileSync(join(resume.dir, STATE), 'utf8'));
+    const weightsFile = join(resume.dir, 'trainable.safetensors');
+    saved = { values: existsSync(weightsFile) ? SafetensorsFile.open(weightsFile) : null, optimizer: SafetensorsFile.open(join(resume.dir, 'optimizer.safetensors')), state };
+  }
+  const store = new ParamStore(params, (name, shape) => {
+    if (saved?.values?.has(name)) return saved.values.float32(name);
+    if (name.includes('.lora_')) return loraInit(name, shape, c.seed);
+    return ck.float32(name);
+  });
+  const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay, maxGradNorm: c.maxGradNorm }, threads);
+  let step = 0;
+  if (saved) {
+    opt.m.set(saved.optimizer.float32('exp_avg'));
+    opt.v.set(saved.optimizer.float32('exp_avg_sq'));
+    opt.t = saved.state.optimizer_step;
+    step = saved.state.global_step;
+    saved.values?.close();
+    saved.optimizer.close();
+  }
+  return { store, opt, step };
 }
 
 export function resumeTarget(c: TrainerConfig, latest: { dir: string; step: number } | null): { dir: string } | null {
