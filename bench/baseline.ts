@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const BASELINE_SCRIPT = join(import.meta.dirname, '..', '..', 'bench', 'baseline', 'torch_mufun.py');
+export const BASELINE_SCRIPT = process.env.MUFUN_TORCH_SCRIPT ?? join(import.meta.dirname, '..', '..', 'bench', 'baseline', 'torch_mufun.py');
 
 /** Debian's interpreter has python3-torch; the first python3 on PATH may not. */
 export function pythonWithTorch(): string | null {

@@ -22,6 +22,10 @@ export interface EngineBenchOptions {
   baseline: boolean;
   /** also time prefill and decode with the LLM weight-only quantized (ours.int8, ours.int4) */
   quant?: QuantMode[];
+  /** session precision (float16 on GPUs) */
+  dtype?: 'float32' | 'float16';
+  /** extra torch_mufun.py arguments, e.g. { device: 'cuda', dtype: 'bfloat16' } on the GPU machine */
+  baselineArgs?: Record<string, string | number>;
 }
 
 /** What chat runs: the prompt through the KV-cache graph (logits for the last position), then decode. */
@@ -35,10 +39,10 @@ async function llmTimes(model: MufunModel, plan: SplicePlan, o: EngineBenchOptio
 }
 
 export async function engineBench(o: EngineBenchOptions): Promise<Record<string, unknown>> {
-  const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, prompt: o.prompt, new: o.newTokens, clips: 1 }) : null;
+  const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, prompt: o.prompt, new: o.newTokens, clips: 1, ...o.baselineArgs }) : null;
   const cacheDir = mkdtempSync(join(tmpdir(), 'mufun-bench-'));
   const raw = JSON.parse(readFileSync(o.config, 'utf8'));
-  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir });
+  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, dtype: o.dtype });
   const ours: Record<string, number | Record<string, number>> = {};
   try {
     const wave = new Float32Array(model.clipSamples).map(() => (Math.random() - 0.5) * 0.2);
