@@ -36,21 +36,8 @@ const toTrack = (r: TrackRow): Track => ({
   error: r.error,
 });
 
-/** What a scan learned about one file. */
-export interface TrackFacts {
-  folderId: number;
-  path: string;
-  title: string;
-  artist: string | null;
-  album: string | null;
-  durationSec: number | null;
-  sampleRate: number | null;
-  channels: number | null;
-  codec: string | null;
-  size: number;
-  mtimeMs: number;
-  error: string | null;
-}
+/** What a scan learned about one file: a track before it has a row (id) and a missing flag. */
+export type TrackFacts = Omit<Track, 'id' | 'missing'>;
 
 const SORT_SQL: Record<NonNullable<TrackQuery['sort']>, string> = {
   title: 'title COLLATE NOCASE',

@@ -40,7 +40,7 @@ import { OverlayWeights } from './overlay.js';
 import { type Reward, type RewardContext, type RewardFailure, groupAdvantages, meanStd, scoreCompletions } from './rewards.js';
 import { lrAt, schedule } from './schedule.js';
 import {
-  type TrainerConfig, latestCheckpoint, mergedLinears, pruneCheckpoints, restoreOrStart, resumeTarget, saveCheckpoint, trainablePredicate,
+  type TrainerConfig, finishRun, latestCheckpoint, mergedLinears, pruneCheckpoints, restoreOrStart, resumeTarget, saveCheckpoint, trainablePredicate,
 } from './trainer.js';
 
 export type GrpoLossType = 'grpo' | 'bnpo' | 'dr_grpo';
@@ -371,14 +371,7 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
         onEvent({ type: 'save', step, dir });
       }
     }
-    const finalDir = join(c.outputDir, 'final');
-    if (!signal?.aborted) {
-      save(join(c.outputDir, `checkpoint-${step}`), false);
-      pruneCheckpoints(c.outputDir, c.saveTotalLimit);
-      save(finalDir, true);
-      onEvent({ type: 'done', step, outputDir: c.outputDir, finalDir });
-    }
-    return { finalDir, step };
+    return { finalDir: finishRun(c, save, step, onEvent, signal), step };
   } finally {
     await cache.release();
     await stepSession.release();

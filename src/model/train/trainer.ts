@@ -241,14 +241,7 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
       onEvent(ev);
       metrics(ev);
     }
-    const finalDir = join(c.outputDir, 'final');
-    if (!signal?.aborted) {
-      save(join(c.outputDir, `checkpoint-${step}`), false);
-      pruneCheckpoints(c.outputDir, c.saveTotalLimit);
-      save(finalDir, true);
-      onEvent({ type: 'done', step, outputDir: c.outputDir, finalDir });
-    }
-    return { finalDir, step };
+    return { finalDir: finishRun(c, save, step, onEvent, signal), step };
   } finally {
     await cache.release();
     await step1.release();
@@ -288,6 +281,24 @@ export async function restoreOrStart(
     saved.optimizer.close();
   }
   return { store, opt, step };
+}
+
+/**
+ * The end of a run: unless it was stopped, a last resumable checkpoint, then the final model
+ * folder (LoRA merged). Returns where the final folder is (or would be).
+ */
+export function finishRun(
+  c: Pick<TrainerConfig, 'outputDir' | 'saveTotalLimit'>, save: (dir: string, final: boolean) => void, step: number,
+  onEvent: (e: { type: 'done'; step: number; outputDir: string; finalDir: string }) => void, signal?: AbortSignal,
+): string {
+  const finalDir = join(c.outputDir, 'final');
+  if (!signal?.aborted) {
+    save(join(c.outputDir, `checkpoint-${step}`), false);
+    pruneCheckpoints(c.outputDir, c.saveTotalLimit);
+    save(finalDir, true);
+    onEvent({ type: 'done', step, outputDir: c.outputDir, finalDir });
+  }
+  return finalDir;
 }
 
 export function resumeTarget(c: TrainerConfig, latest: { dir: string; step: number } | null): { dir: string } | null {
