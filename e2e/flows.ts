@@ -109,7 +109,7 @@ export async function chatFlow(page: Page, prefix: string): Promise<void> {
 
   // A long answer, so there is time to see it stream and to stop it.
   await page.getByText('Generation settings').click();
-  await page.getByRole('spinbutton', { name: 'Max new tokens' }).fill('3000');
+  await page.getByRole('spinbutton', { name: 'Max new tokens' }).fill('4096');
   await page.getByRole('button', { name: 'Save settings' }).click();
 
   await page.getByRole('textbox', { name: 'Question' }).fill('What instruments play in this passage?');

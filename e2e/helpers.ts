@@ -1,11 +1,11 @@
 // What the e2e tests need around the app: a tiny chat model, generated music, and a running
 // `mufun serve` (started on a free port with its own catalog, its URL read from its output).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { encodeWav } from '../src/model/audio/wav.js';
-import { tinyChatModel } from '../test/helpers/chat-model.js';
+import { tinyChatModel as fixtureChatModel } from '../test/helpers/chat-model.js';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const SCREENSHOTS = join(ROOT, 'test-results', 'screenshots');
@@ -14,7 +14,20 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `mufun-e2e-${prefix}-`));
 }
 
-export { tinyChatModel };
+/**
+ * The fixture chat model with a 16k context (RoPE has no learned positions, so only the limit
+ * moves): a 4096-token answer then takes many seconds even on a fast CI machine, and the
+ * "stop" step always catches the answer while it is still streaming.
+ */
+export function tinyChatModel(): string {
+  const dir = fixtureChatModel();
+  const path = join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(path, 'utf8'));
+  config.text_config.max_position_embeddings = 16384;
+  config.tokenizer_model_max_length = 16384;
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return dir;
+}
 
 /** A chord with a slow swell, so the waveform has a shape. */
 export function writeTone(path: string, seconds: number, freqs: number[], rate = 22050): void {
