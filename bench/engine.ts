@@ -26,23 +26,29 @@ export interface EngineBenchOptions {
   dtype?: 'float32' | 'float16';
   /** extra torch_mufun.py arguments, e.g. { device: 'cuda', dtype: 'bfloat16' } on the GPU machine */
   baselineArgs?: Record<string, string | number>;
+  /** GPU providers: keep the KV cache in device memory between decode steps (default true) */
+  kvOnDevice?: boolean;
+  /** keep exported graphs here (shared between runs, not deleted); default a temporary folder */
+  cacheDir?: string;
 }
 
 /** What chat runs: the prompt through the KV-cache graph (logits for the last position), then decode. */
 async function llmTimes(model: MufunModel, plan: SplicePlan, o: EngineBenchOptions): Promise<{ prefill_ms: number; decode_tokens_per_s: number }> {
   const gen = await model.llm('generate');
-  const prefill_ms = await bestMs(() =>
-    gen.run({ ...model.feeds(plan, null), ...model.newCache().feeds(),
-      logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]) }));
+  const prefill_ms = await bestMs(async () => {
+    const out = await gen.run({ ...model.feeds(plan, null), ...model.newCache().feeds(),
+      logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]) });
+    for (const t of Object.values(out)) if (t.location === 'gpu-buffer') t.dispose();
+  });
   const tDecode = await bestMs(() => greedyTokens(model, plan, null, o.newTokens + 1), 2);
   return { prefill_ms, decode_tokens_per_s: o.newTokens / ((tDecode - prefill_ms) / 1000) };
 }
 
 export async function engineBench(o: EngineBenchOptions): Promise<Record<string, unknown>> {
   const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, prompt: o.prompt, new: o.newTokens, clips: 1, ...o.baselineArgs }) : null;
-  const cacheDir = mkdtempSync(join(tmpdir(), 'mufun-bench-'));
+  const cacheDir = o.cacheDir ?? mkdtempSync(join(tmpdir(), 'mufun-bench-'));
   const raw = JSON.parse(readFileSync(o.config, 'utf8'));
-  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, dtype: o.dtype });
+  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, dtype: o.dtype, kvOnDevice: o.kvOnDevice });
   const ours: Record<string, number | Record<string, number>> = {};
   try {
     const wave = new Float32Array(model.clipSamples).map(() => (Math.random() - 0.5) * 0.2);
@@ -71,7 +77,7 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
     }
   } finally {
     await model.release();
-    rmSync(cacheDir, { recursive: true, force: true });
+    if (!o.cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
   const ratio = (a: unknown, b: number | undefined) => (typeof a === 'number' && b ? Number((a / b).toFixed(3)) : null);
   const quantRatios = Object.fromEntries((o.quant ?? []).flatMap((q) => {
@@ -84,6 +90,8 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
     threads: o.threads,
     ep: o.ep,
     prompt_tokens: o.prompt,
+    dtype: o.dtype ?? 'float32',
+    ...(o.ep !== 'cpu' ? { kv_on_device: o.kvOnDevice !== false } : {}),
     ours,
     pytorch,
     ours_over_pytorch: pytorch && !pytorch.error ? {

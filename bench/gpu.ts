@@ -1,36 +1,64 @@
 // One run for a session that has the GPU machine: what issues 2, 4 and 5 ask to check there.
 //   1. the whole fixture (mel … sft.grad.*, lora.*, gen.tokens) on WebGPU in fp32, against the
 //      README's tolerances (engine parity, greedy tokens, gradients);
-//   2. the engine figures for the mufun-0.6b config on WebGPU (fp32 and fp16): tower ms per clip,
-//      prefill of 364 positions, decode tokens/s — next to PyTorch on CUDA in bf16, same run.
-// Prints one JSON object. Build: bash bench/gpu-pack.sh (bundles this file, packs node + ORT).
+//   2. the engine figures for the mufun-0.6b config on WebGPU (fp16 and fp32; the KV cache kept in
+//      GPU memory, and once copied through the host for comparison): tower ms per clip, prefill of
+//      364 positions, decode tokens/s — next to PyTorch on CUDA in bf16, same run;
+//   3. a training step of the small config on WebGPU next to PyTorch CUDA fp32.
+// Writes the JSON after every section (argv[3], so a run cut short still reports) and prints it.
+// Build: bash bench/gpu-pack.sh (bundles this file, packs node + ORT).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareFixture, runFixture } from '../src/model/fixture.js';
 import { engineBench } from './engine.js';
+import { trainBench } from './train.js';
 
 const root = process.argv[2] ?? '.';
-const result: Record<string, unknown> = { when: new Date().toISOString() };
-const fixture = join(root, 'test', 'fixtures', 'public-a');
-try {
+const outFile = process.argv[3];
+const seconds: Record<string, number> = {};
+const result: Record<string, unknown> = { when: new Date().toISOString(), seconds };
+const save = () => outFile && writeFileSync(outFile, JSON.stringify(result, null, 1));
+
+async function section(name: string, fn: () => Promise<unknown>): Promise<void> {
   const t0 = performance.now();
-  const report = compareFixture(await runFixture(fixture, { ep: 'webgpu', noCache: true }), join(fixture, 'expected.safetensors'));
+  try {
+    result[name] = await fn();
+  } catch (e) {
+    result[name] = { error: (e as Error).stack ?? String(e) };
+  }
+  seconds[name] = Math.round((performance.now() - t0) / 100) / 10;
+  save();
+  console.error(`${name}: done`);
+}
+
+const fixture = join(root, 'test', 'fixtures', 'public-a');
+const fixtureOn = (kvOnDevice: boolean) => async () => {
+  const report = compareFixture(await runFixture(fixture, { ep: 'webgpu', noCache: true, kvOnDevice }), join(fixture, 'expected.safetensors'));
   const worst: Record<string, { error: number; tolerance: number; ok: boolean }> = {};
   for (const [name, c] of Object.entries(report.cases)) {
     const group = name.split('.').slice(0, name.startsWith('sft.grad') || name.startsWith('lora.grad') ? 2 : 1).join('.');
     if (!worst[group] || c.error > worst[group].error) worst[group] = { error: c.error, tolerance: c.tolerance, ok: c.ok };
   }
-  result.fixture_webgpu = { pass: report.pass, notComputed: report.notComputed, worst, seconds: (performance.now() - t0) / 1000 };
-} catch (e) {
-  result.fixture_webgpu = { error: (e as Error).message };
-}
-for (const dtype of ['float32', 'float16'] as const) {
-  try {
-    result[`engine_mufun_0.6b_webgpu_${dtype}`] = await engineBench({
-      config: join(root, 'bench', 'configs', 'mufun-0.6b.json'), threads: 16, ep: 'webgpu', dtype, prompt: 364, newTokens: 32,
-      baseline: dtype === 'float32', baselineArgs: { device: 'cuda', dtype: 'bfloat16' }, quant: [],
-    });
-  } catch (e) {
-    result[`engine_mufun_0.6b_webgpu_${dtype}`] = { error: (e as Error).message };
-  }
-}
+  const failed = Object.entries(report.cases).filter(([, c]) => !c.ok).map(([n, c]) => `${n}: ${c.error} > ${c.tolerance}`);
+  return { pass: report.pass, notComputed: report.notComputed, worst, failed: failed.slice(0, 20) };
+};
+await section('fixture_webgpu', fixtureOn(true));
+await section('fixture_webgpu_kv_on_host', fixtureOn(false));
+
+const config = join(root, 'bench', 'configs', 'mufun-0.6b.json');
+const cache = mkdtempSync(join(tmpdir(), 'mufun-gpu-'));
+const engine = (dtype: 'float32' | 'float16', kvOnDevice: boolean, baseline: boolean) => () =>
+  engineBench({
+    config, threads: 16, ep: 'webgpu', dtype, prompt: 364, newTokens: 32, kvOnDevice, cacheDir: cache,
+    baseline, baselineArgs: { device: 'cuda', dtype: 'bfloat16' }, quant: [],
+  });
+await section('engine_mufun_0.6b_webgpu_float16', engine('float16', true, true));
+await section('engine_mufun_0.6b_webgpu_float32', engine('float32', true, false));
+await section('engine_mufun_0.6b_webgpu_float32_kv_on_host', engine('float32', false, false));
+await section('train_small_webgpu', () =>
+  trainBench({
+    config: join(root, 'bench', 'configs', 'small.json'), threads: 16, batch: 2, seq: 128, loraR: 64, ep: 'webgpu',
+    baseline: true, baselineArgs: { device: 'cuda' },
+  }));
 console.log(JSON.stringify(result, null, 1));

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ALL_LINEAR_QWEN3, loraAttachment } from '../src/model/lora.js';
 import { MufunModel } from '../src/model/mufun.js';
-import { createSession } from '../src/model/runtime.js';
+import { type ExecutionProvider, createSession } from '../src/model/runtime.js';
 import { planSplice } from '../src/model/splice.js';
 import { SyntheticWeights } from '../src/model/synthetic.js';
 import { AdamW } from '../src/model/train/adamw.js';
@@ -22,10 +22,14 @@ export interface TrainBenchOptions {
   seq: number;
   loraR: number;
   baseline: boolean;
+  /** where the training step runs (the AdamW update stays on the CPU) */
+  ep?: ExecutionProvider;
+  /** extra torch_mufun.py arguments, e.g. { device: 'cuda' } on the GPU machine */
+  baselineArgs?: Record<string, string | number>;
 }
 
 export async function trainBench(o: TrainBenchOptions): Promise<Record<string, unknown>> {
-  const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, batch: o.batch, seq: o.seq, new: 1, prompt: 8 }) : null;
+  const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, batch: o.batch, seq: o.seq, new: 1, prompt: 8, ...o.baselineArgs }) : null;
   const raw = JSON.parse(readFileSync(o.config, 'utf8'));
   const weights = new SyntheticWeights();
   const model = MufunModel.fromConfig(raw, weights, { threads: o.threads, noCache: true });
@@ -51,7 +55,7 @@ export async function trainBench(o: TrainBenchOptions): Promise<Record<string, u
   };
   for (const [name, v] of Object.entries(variants)) {
     const { graph, params } = buildTrainGraph(model.config, weights, { trainable: v.trainable, audioInput: 'embeds', lora: v.lora });
-    const s = await createSession(graph, weights.sourceId(), { threads: o.threads, noCache: true });
+    const s = await createSession(graph, weights.sourceId(), { ep: o.ep, threads: o.threads, noCache: true });
     const store = new ParamStore(params, (n, shape) => weights.synthesize(n, shape));
     const opt = await AdamW.create(store.size, {}, o.threads);
     const step = () => s.run({ ...feeds, ...store.feeds() });
@@ -69,7 +73,7 @@ export async function trainBench(o: TrainBenchOptions): Promise<Record<string, u
   await model.release();
   const ratio = (a: number, b?: number) => (b ? Number((a / b).toFixed(3)) : null);
   return {
-    bench: 'train', config: basename(o.config, '.json'), threads: o.threads, batch: o.batch, seq: o.seq, lora_r: o.loraR,
+    bench: 'train', config: basename(o.config, '.json'), ep: o.ep ?? 'cpu', threads: o.threads, batch: o.batch, seq: o.seq, lora_r: o.loraR,
     ours, pytorch,
     ours_over_pytorch: pytorch && !pytorch.error ? {
       full_train_step_ms: ratio(ours.full.train_step_ms, pytorch.train_step_ms),

@@ -26,6 +26,9 @@ import { ScanManager } from './library/scans.js';
 import { isInside } from './library/paths.js';
 import { ModelResolver } from './models.js';
 import { trackPeaks } from './peaks.js';
+import { datasetsHandlers } from './datasets/service.js';
+import { trainingHandlers } from './training/service.js';
+import type { Db } from './catalog/db.js';
 
 export interface ServiceContext {
   /** The application's version (Electron: app.getVersion(); CLI: package.json). */
@@ -41,6 +44,17 @@ export interface ServiceContext {
 }
 
 export type EventListener = <E extends EventName>(event: E, payload: ApiEvents[E]) => void;
+
+/** What the datasets and training services share with the rest (one catalog, one event stream). */
+export interface ServiceDeps {
+  ctx: ServiceContext;
+  db: Db;
+  library: LibraryStore;
+  models: ModelResolver;
+  emit: EventListener;
+  /** Runs `fn` when the studio closes (stop workers, finish writes), before the catalog closes. */
+  onClose(fn: () => Promise<void> | void): void;
+}
 
 export interface Studio {
   handlers: ApiHandlers;
@@ -124,6 +138,8 @@ export function createServices(ctx: ServiceContext): Studio {
     return turns;
   }
 
+  const closing: (() => Promise<void> | void)[] = [];
+  const deps: ServiceDeps = { ctx, db, library, models, emit, onClose: (fn) => closing.push(fn) };
   const handlers: ApiHandlers = {
     'app.version': async () => ({
       version: ctx.appVersion,
@@ -226,6 +242,8 @@ export function createServices(ctx: ServiceContext): Studio {
       if (generation !== undefined) settings.set('generation', generation);
       return settings.all();
     },
+    ...datasetsHandlers(deps),
+    ...trainingHandlers(deps),
   };
 
   return {
@@ -239,6 +257,7 @@ export function createServices(ctx: ServiceContext): Studio {
       scans.cancel();
       await scans.idle();
       await engine.close();
+      for (const fn of closing) await fn();
       db.close();
     },
   };

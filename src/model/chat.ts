@@ -142,8 +142,9 @@ export class Conversation {
       if (start === enc.ids.length) start--; // at least one new position must be computed for logits
       const keep = start - enc.ids.slice(0, start).filter((t) => t === AUDIO_TOKEN).length + tpc * this.heard
         .slice(0, enc.ids.slice(0, start).filter((t) => t === AUDIO_TOKEN).length).reduce((n, h) => n + h.clips, 0);
-      this.cache.truncate(keep);
+      await this.cache.truncate(keep);
     } else {
+      this.cache?.dispose();
       this.cache = this.model.newCache();
     }
     const suffix = enc.ids.slice(start);

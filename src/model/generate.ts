@@ -90,6 +90,11 @@ export async function* generateTokens(
 /** Greedy tokens after a single-row prompt (no stop token: exactly `maxNew` tokens). */
 export async function greedyTokens(model: MufunModel, plan: SplicePlan, audioEmbeds: Float32Array | null, maxNew: number): Promise<number[]> {
   const tokens: number[] = [];
-  for await (const t of generateTokens(model, plan, audioEmbeds, model.newCache(), { maxNewTokens: maxNew })) tokens.push(t);
+  const cache = model.newCache();
+  try {
+    for await (const t of generateTokens(model, plan, audioEmbeds, cache, { maxNewTokens: maxNew })) tokens.push(t);
+  } finally {
+    cache.dispose();
+  }
   return tokens;
 }

@@ -1,6 +1,10 @@
 // A new MuFun checkpoint with freshly initialised weights, as transformers initialises its
 // modules: linear and embedding weights N(0, 0.02), biases 0, norm weights 1, and Whisper's
-// sinusoidal position table. For models trained from scratch (MuFun-nano).
+// sinusoidal position table. For models trained from scratch (MuFun-nano). One departure: the
+// tower's two convolutions keep their input's scale (std 1/√fan_in). With transformers' 0.02
+// their output is ~20× smaller than the position table, so a fresh tower says almost the same
+// thing for every sound (embeddings of different clips 1.7 % apart), and training must first
+// dig the sound out of the noise.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WeightSource } from './checkpoint.js';
@@ -67,6 +71,7 @@ export function initialWeights(rawConfig: Record<string, any>, seed = 0): Record
     if (name.endsWith('embed_positions.weight')) data = whisperSinusoids(shape[0], shape[1]);
     else if (name.endsWith('.bias')) data = new Float32Array(n);
     else if (/norm\.weight$|layernorm\.weight$/.test(name)) data = new Float32Array(n).fill(1);
+    else if (/conv\d\.weight$/.test(name) && shape.length === 3) data = normal(n, 1 / Math.sqrt(shape[1] * shape[2]));
     else data = normal(n, 0.02);
     tensors[name] = { dtype: 'F32', shape, data };
   }

@@ -11,7 +11,7 @@ import { type ConvertedManifest, ConvertedWeights, isConverted, needsFloatWeight
 import { type LlmGraphOptions, buildAudioEncoderGraph, buildLlmGraph, tokensPerClip } from './graphs.js';
 import { resolveConfig } from './registry.js';
 import { type QuantSpec, quantSpec } from './quant.js';
-import { type RuntimeOptions, createSession, openSession } from './runtime.js';
+import { type RuntimeOptions, type SessionExtras, createSession, openSession } from './runtime.js';
 import { KvCache } from './kvcache.js';
 import type { SplicePlan } from './splice.js';
 
@@ -84,14 +84,14 @@ export class MufunModel {
     return clipSamples(this.config.audioTower);
   }
 
-  private session(key: string, build: () => Parameters<typeof createSession>[0]): Promise<ort.InferenceSession> {
+  private session(key: string, build: () => Parameters<typeof createSession>[0], extras: SessionExtras = {}): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
       s = Promise.resolve().then(() => {
-        if (!this.converted) return createSession(build(), this.weights.sourceId(), this.runtime);
+        if (!this.converted) return createSession(build(), this.weights.sourceId(), this.runtime, extras);
         const file = (this.converted.manifest.graphs as Record<string, string>)[key];
         if (!file) throw needsFloatWeights(this.converted.dir, `the ${key} graph (training, debug outputs, full logits)`);
-        return openSession(join(this.converted.dir, file), this.runtime);
+        return openSession(join(this.converted.dir, file), this.runtime, extras);
       });
       s.catch(() => this.sessions.delete(key)); // a failed build can be retried
       this.sessions.set(key, s);
@@ -114,7 +114,13 @@ export class MufunModel {
 
   llm(variant: LlmVariant): Promise<ort.InferenceSession> {
     return this.session(`llm_${variant}`, () =>
-      buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant }));
+      buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant }),
+    variant === 'generate' && this.kvOnDevice ? { outputsOnDevice: KvCache.outputNames(this.config.llm) } : {});
+  }
+
+  /** Whether decode keeps its KV cache in GPU memory (GPU providers, unless turned off). */
+  get kvOnDevice(): boolean {
+    return (this.runtime.ep ?? 'cpu') !== 'cpu' && this.runtime.kvOnDevice !== false;
   }
 
   newCache(batch = 1): KvCache {

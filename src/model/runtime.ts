@@ -29,6 +29,16 @@ export interface RuntimeOptions {
   cacheDir?: string;
   /** keep exported models in memory only (tests, tiny models). */
   noCache?: boolean;
+  /**
+   * Keep the KV cache in GPU memory between decode steps (default on for webgpu and cuda):
+   * otherwise every step copies all layers' keys and values to the host and back.
+   */
+  kvOnDevice?: boolean;
+}
+
+/** Outputs of a session that stay in device memory, to be fed back as inputs (IO binding). */
+export interface SessionExtras {
+  outputsOnDevice?: string[];
 }
 
 export class RuntimeError extends Error {}
@@ -70,12 +80,15 @@ export function weightBytes(graph: Graph): number {
   return n;
 }
 
-export function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.SessionOptions {
+export function sessionOptions(opts: RuntimeOptions, extras: SessionExtras = {}): ort.InferenceSession.SessionOptions {
   const ep = opts.ep ?? 'cpu';
   const so: ort.InferenceSession.SessionOptions = {
     executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
     graphOptimizationLevel: 'all',
   };
+  if (ep !== 'cpu' && extras.outputsOnDevice?.length) {
+    so.preferredOutputLocation = Object.fromEntries(extras.outputsOnDevice.map((n) => [n, 'gpu-buffer' as const]));
+  }
   if (opts.threads) {
     so.intraOpNumThreads = opts.threads;
     so.interOpNumThreads = 1;
@@ -86,8 +99,10 @@ export function sessionOptions(opts: RuntimeOptions): ort.InferenceSession.Sessi
 const INLINE_LIMIT = 1.5 * 1024 ** 3;
 
 /** Builds (or reuses from cache) the ONNX model for `graph` and opens a session on it. */
-export async function createSession(graph: Graph, weightSourceId: string, opts: RuntimeOptions = {}): Promise<ort.InferenceSession> {
-  const so = sessionOptions(opts);
+export async function createSession(
+  graph: Graph, weightSourceId: string, opts: RuntimeOptions = {}, extras: SessionExtras = {},
+): Promise<ort.InferenceSession> {
+  const so = sessionOptions(opts, extras);
   try {
     if (opts.noCache && weightBytes(graph) < INLINE_LIMIT) {
       return await ort.InferenceSession.create(await exportOnnx(graph), so);
@@ -108,9 +123,9 @@ export async function createSession(graph: Graph, weightSourceId: string, opts: 
 }
 
 /** Opens a session on an exported model file (a converted model folder's graphs). */
-export async function openSession(modelPath: string, opts: RuntimeOptions = {}): Promise<ort.InferenceSession> {
+export async function openSession(modelPath: string, opts: RuntimeOptions = {}, extras: SessionExtras = {}): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(modelPath, sessionOptions(opts));
+    return await ort.InferenceSession.create(modelPath, sessionOptions(opts, extras));
   } catch (e) {
     throw providerError(e, opts);
   }

@@ -15,6 +15,8 @@ import {
   string,
   type Check,
 } from './check.js';
+import { type DatasetCalls, type DatasetEvents, datasetsArgChecks, datasetsEventNames } from './api-datasets.js';
+import { type TrainingCalls, type TrainingEvents, trainingArgChecks, trainingEventNames } from './api-training.js';
 
 // ── Data types ──────────────────────────────────────────────────────────────
 
@@ -203,7 +205,7 @@ export interface ProviderStatus {
 export type NoArgs = Record<string, never>;
 
 /** name → { args, result }. Arguments are always one JSON object (the HTTP body). */
-export interface ApiCalls {
+export interface ApiCalls extends DatasetCalls, TrainingCalls {
   'app.version': { args: NoArgs; result: AppVersion };
 
   'library.folders': { args: NoArgs; result: LibraryFolder[] };
@@ -309,6 +311,8 @@ export const argChecks: { [N in CallName]: Check<CallArgs<N>> } = {
     provider: optional(oneOf(EXECUTION_PROVIDER_NAMES)),
     generation: optional(generationCheck),
   }),
+  ...datasetsArgChecks,
+  ...trainingArgChecks,
 };
 
 export const callNames = Object.keys(argChecks) as CallName[];
@@ -322,7 +326,7 @@ export type ApiHandlers = { [N in CallName]: (args: CallArgs<N>) => Promise<Call
 
 // ── Events (services → UI) ──────────────────────────────────────────────────
 
-export interface ApiEvents {
+export interface ApiEvents extends DatasetEvents, TrainingEvents {
   'library.scan': ScanProgress;
   /** What the answer is waiting for (loading the model, hearing the audio, generating). */
   'chat.status': { conversationId: number; answerId: number; phase: 'loading-model' | 'hearing' | 'generating' };
@@ -331,7 +335,9 @@ export interface ApiEvents {
   'chat.error': { conversationId: number; answerId: number; message: string };
 }
 export type EventName = keyof ApiEvents;
-export const eventNames: EventName[] = ['library.scan', 'chat.status', 'chat.piece', 'chat.done', 'chat.error'];
+export const eventNames: EventName[] = [
+  'library.scan', 'chat.status', 'chat.piece', 'chat.done', 'chat.error', ...datasetsEventNames, ...trainingEventNames,
+];
 
 export function isEventName(value: unknown): value is EventName {
   return typeof value === 'string' && (eventNames as string[]).includes(value);

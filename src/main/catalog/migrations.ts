@@ -1,5 +1,7 @@
 // The catalog's schema, as numbered migrations: each runs once, in order, in one transaction,
 // and PRAGMA user_version records the last one applied. Never edit a shipped migration; add one.
+import { DATASET_MIGRATION } from '../datasets/schema.js';
+import { TRAINING_MIGRATION } from '../training/schema.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: library, peaks, conversations, settings
@@ -68,4 +70,8 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: datasets (labelled passages) — see datasets/schema.ts
+  DATASET_MIGRATION,
+  // 3: training jobs — see training/schema.ts
+  TRAINING_MIGRATION,
 ];

@@ -1,0 +1,14 @@
+// The datasets part of the API contract (see api.ts): its calls with their argument checks,
+// and its events. api.ts merges these tables into ApiCalls, argChecks and ApiEvents.
+import type { Check } from './check.js';
+
+/** name → { args, result } */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface DatasetCalls {}
+
+export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[N]['args']> } = {};
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface DatasetEvents {}
+
+export const datasetsEventNames: (keyof DatasetEvents)[] = [];
