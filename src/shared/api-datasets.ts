@@ -1,14 +1,292 @@
 // The datasets part of the API contract (see api.ts): its calls with their argument checks,
 // and its events. api.ts merges these tables into ApiCalls, argChecks and ApiEvents.
-import type { Check } from './check.js';
+//
+// A dataset holds items; an item is one sample of MuFun's JSON format (see MUFUN.md): library
+// tracks as its audio (whole or one segment each), question/answer turns, and a train/eval split.
+// Task templates turn a label into turns; import and export read and write MuFun's JSON files.
+import type { NoArgs } from './api.js';
+import {
+  array,
+  boolean,
+  id,
+  nullable,
+  number,
+  object,
+  oneOf,
+  optional,
+  refine,
+  string,
+  type Check,
+} from './check.js';
+
+export const SPLITS = ['train', 'eval'] as const;
+export type Split = (typeof SPLITS)[number];
+
+export const TEMPLATE_KINDS = ['choice', 'open', 'caption'] as const;
+/** choice: "(choose from: A. x, B. y, …)" answered "B. y"; open: a question answered by the label; caption: a description. */
+export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
+
+/** One turn of MuFun's `conversations`: from "human" (the question) or "gpt" (the answer). */
+export interface DatasetTurn {
+  from: string;
+  value: string;
+}
+
+/** An item's audio: a library track, whole (start/end null) or one segment, in seconds. */
+export interface ItemAudio {
+  trackId: number;
+  title: string;
+  path: string;
+  durationSec: number | null;
+  start: number | null;
+  end: number | null;
+}
+
+export interface DatasetItem {
+  id: number;
+  datasetId: number;
+  position: number;
+  /** MuFun's `id` field (null: one is made at export, `<dataset>-<item id>`). */
+  sampleId: string | null;
+  audios: ItemAudio[];
+  turns: DatasetTurn[];
+  split: Split;
+  /** What the item was labelled with (MuFun's answer label, e.g. "blues"), exported as `label`. */
+  label: string | null;
+  /** Exported as MuFun's `task` field (per-task evaluation). */
+  task: string | null;
+  templateId: number | null;
+  /** Fields of an imported sample the studio has no column for, kept verbatim for export. */
+  extra: Record<string, unknown>;
+  /** Why this item cannot be exported or trained on yet (empty = valid). */
+  problems: string[];
+  updatedAt: number;
+}
+
+export interface DatasetCounts {
+  items: number;
+  train: number;
+  eval: number;
+  /** Items with at least one problem. */
+  invalid: number;
+  /** Items without any turns yet. */
+  unlabeled: number;
+}
+
+export interface Dataset {
+  id: number;
+  name: string;
+  description: string;
+  /** The audio root it was imported from; export writes paths relative to it when all audio lies inside. */
+  audioRoot: string | null;
+  createdAt: number;
+  updatedAt: number;
+  counts: DatasetCounts;
+  /** Samples an import could not take, kept with the reason (see datasets.rejects). */
+  rejects: number;
+}
+
+export interface DatasetTemplate {
+  id: number;
+  name: string;
+  kind: TemplateKind;
+  /** The question, without the "<audio>" placeholder (added per audio) or the options list. */
+  question: string;
+  /** The labels a choice template offers (in order; number keys pick them). */
+  choices: string[];
+  /** How many options a question shows (the label plus distractors); null = all choices. */
+  maxOptions: number | null;
+  /** Options in a seeded order per item (MuCUE style) rather than the choices' order. */
+  shuffle: boolean;
+  /** The item's `task` field when labelled with it. */
+  task: string | null;
+}
+
+export interface ImportProblem {
+  /** The sample's position in the file (0-based). */
+  index: number;
+  sampleId: string | null;
+  message: string;
+}
+
+export interface DatasetReject extends ImportProblem {
+  id: number;
+  /** The file it came from. */
+  source: string;
+  /** The sample as it was in the file (JSON text), so nothing is lost. */
+  raw: string;
+}
+
+export interface ImportResult {
+  dataset: Dataset;
+  imported: number;
+  problems: ImportProblem[];
+  /** Library folders the import added (audio that was in no library folder yet). */
+  foldersAdded: string[];
+  /** Tracks the import added to the catalog. */
+  tracksAdded: number;
+}
+
+export interface ExportResult {
+  train: string;
+  eval: string | null;
+  /** The audio root: every sample's audio path is relative to it (`mufun train --audio-folder`). */
+  audioFolder: string;
+  counts: { train: number; eval: number };
+}
+
+export interface AudioRefArgs {
+  trackId: number;
+  start?: number | null;
+  end?: number | null;
+}
+
+export interface TemplateArgs {
+  id?: number;
+  name: string;
+  kind: TemplateKind;
+  question: string;
+  choices: string[];
+  maxOptions?: number | null;
+  shuffle: boolean;
+  task?: string | null;
+}
 
 /** name → { args, result } */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface DatasetCalls {}
+export interface DatasetCalls {
+  'datasets.list': { args: NoArgs; result: Dataset[] };
+  'datasets.get': { args: { id: number }; result: Dataset };
+  'datasets.create': { args: { name: string; description?: string }; result: Dataset };
+  'datasets.update': { args: { id: number; name?: string; description?: string }; result: Dataset };
+  /** Deletes the dataset and its items (the tracks stay in the library). */
+  'datasets.delete': { args: { id: number }; result: { deleted: boolean } };
 
-export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[N]['args']> } = {};
+  'datasets.items': { args: { datasetId: number; split?: Split }; result: DatasetItem[] };
+  'datasets.addItem': {
+    args: { datasetId: number; audios: AudioRefArgs[]; turns?: DatasetTurn[]; split?: Split; sampleId?: string | null };
+    result: DatasetItem;
+  };
+  'datasets.updateItem': {
+    args: { id: number; audios?: AudioRefArgs[]; turns?: DatasetTurn[]; split?: Split; sampleId?: string | null; label?: string | null; task?: string | null };
+    result: DatasetItem;
+  };
+  'datasets.deleteItem': { args: { id: number }; result: { deleted: boolean } };
+  /** Applies a template with a label to items: their turns become the template's question and answer. */
+  'datasets.label': { args: { itemIds: number[]; templateId: number; label: string }; result: DatasetItem[] };
+  'datasets.setSplit': { args: { itemIds: number[]; split: Split }; result: DatasetItem[] };
+  /** A seeded random split: round(items × evalFraction) items go to eval, the rest to train. */
+  'datasets.randomSplit': { args: { datasetId: number; evalFraction: number; seed: number }; result: Dataset };
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface DatasetEvents {}
+  'datasets.templates': { args: NoArgs; result: DatasetTemplate[] };
+  'datasets.saveTemplate': { args: TemplateArgs; result: DatasetTemplate };
+  'datasets.deleteTemplate': { args: { id: number }; result: { deleted: boolean } };
+  /** What a template makes of a label for an item (nothing saved). */
+  'datasets.previewLabel': { args: { itemId: number; templateId: number; label: string }; result: DatasetTurn[] };
 
-export const datasetsEventNames: (keyof DatasetEvents)[] = [];
+  /** Reads a MuFun JSON file whose audio paths are relative to audioRoot, into a new (name) or an existing (datasetId) dataset. */
+  'datasets.import': {
+    args: { path: string; audioRoot: string; name?: string; datasetId?: number; split?: Split };
+    result: ImportResult;
+  };
+  /** Writes outDir/train.json (and eval.json when there are eval items) in MuFun's JSON format. */
+  'datasets.export': { args: { id: number; outDir: string }; result: ExportResult };
+  'datasets.rejects': { args: { datasetId: number }; result: DatasetReject[] };
+  'datasets.clearRejects': { args: { datasetId: number }; result: { cleared: number } };
+}
+
+const path = () => string({ nonEmpty: true, maxLength: 4096 });
+const name = () => string({ nonEmpty: true, maxLength: 200 });
+const split = () => oneOf(SPLITS);
+const itemIds = () => array(id(), { maxLength: 100_000 });
+
+const turnCheck: Check<DatasetTurn> = object({
+  from: oneOf(['human', 'gpt'] as const),
+  value: string({ maxLength: 100_000 }),
+});
+
+const audioRefCheck: Check<AudioRefArgs> = refine(
+  object({
+    trackId: id(),
+    start: optional(nullable(number({ min: 0 }))),
+    end: optional(nullable(number({ min: 0 }))),
+  }),
+  (a) => {
+    const hasStart = a.start != null, hasEnd = a.end != null;
+    if (hasStart !== hasEnd) return 'give both start and end, or neither (the whole track)';
+    if (hasStart && !(a.end! > a.start!)) return 'end must be after start';
+    return null;
+  },
+);
+
+const templateCheck: Check<TemplateArgs> = refine(
+  object({
+    id: optional(id()),
+    name: name(),
+    kind: oneOf(TEMPLATE_KINDS),
+    question: string({ nonEmpty: true, maxLength: 5000 }),
+    choices: array(string({ nonEmpty: true, maxLength: 200 }), { maxLength: 26 }),
+    maxOptions: optional(nullable(number({ min: 2, max: 26, integer: true }))),
+    shuffle: boolean(),
+    task: optional(nullable(string({ maxLength: 100 }))),
+  }),
+  (t) => {
+    if (t.kind === 'choice' && t.choices.length < 2) return 'a multiple-choice template needs at least two choices';
+    if (new Set(t.choices.map((c) => c.trim().toLowerCase())).size !== t.choices.length) return 'choices must differ';
+    if (/<audio>/.test(t.question)) return 'leave <audio> out of the question (it is added for each audio)';
+    return null;
+  },
+);
+
+export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[N]['args']> } = {
+  'datasets.list': object({}),
+  'datasets.get': object({ id: id() }),
+  'datasets.create': object({ name: name(), description: optional(string({ maxLength: 5000 })) }),
+  'datasets.update': object({ id: id(), name: optional(name()), description: optional(string({ maxLength: 5000 })) }),
+  'datasets.delete': object({ id: id() }),
+
+  'datasets.items': object({ datasetId: id(), split: optional(split()) }),
+  'datasets.addItem': object({
+    datasetId: id(),
+    audios: array(audioRefCheck, { maxLength: 64 }),
+    turns: optional(array(turnCheck, { maxLength: 200 })),
+    split: optional(split()),
+    sampleId: optional(nullable(string({ nonEmpty: true, maxLength: 500 }))),
+  }),
+  'datasets.updateItem': object({
+    id: id(),
+    audios: optional(array(audioRefCheck, { maxLength: 64 })),
+    turns: optional(array(turnCheck, { maxLength: 200 })),
+    split: optional(split()),
+    sampleId: optional(nullable(string({ nonEmpty: true, maxLength: 500 }))),
+    label: optional(nullable(string({ maxLength: 5000 }))),
+    task: optional(nullable(string({ maxLength: 100 }))),
+  }),
+  'datasets.deleteItem': object({ id: id() }),
+  'datasets.label': object({ itemIds: itemIds(), templateId: id(), label: string({ nonEmpty: true, maxLength: 5000 }) }),
+  'datasets.setSplit': object({ itemIds: itemIds(), split: split() }),
+  'datasets.randomSplit': object({
+    datasetId: id(),
+    evalFraction: number({ min: 0, max: 1 }),
+    seed: number({ min: 0, max: 2 ** 32 - 1, integer: true }),
+  }),
+
+  'datasets.templates': object({}),
+  'datasets.saveTemplate': templateCheck,
+  'datasets.deleteTemplate': object({ id: id() }),
+  'datasets.previewLabel': object({ itemId: id(), templateId: id(), label: string({ nonEmpty: true, maxLength: 5000 }) }),
+
+  'datasets.import': refine(
+    object({ path: path(), audioRoot: path(), name: optional(name()), datasetId: optional(id()), split: optional(split()) }),
+    (a) => ((a.name === undefined) === (a.datasetId === undefined) ? 'give either a name for a new dataset or the datasetId to add to' : null),
+  ),
+  'datasets.export': object({ id: id(), outDir: path() }),
+  'datasets.rejects': object({ datasetId: id() }),
+  'datasets.clearRejects': object({ datasetId: id() }),
+};
+
+export interface DatasetEvents {
+  /** A dataset or its items changed (any window, the CLI's next open sees the catalog). */
+  'datasets.changed': { datasetId: number | null };
+}
+
+export const datasetsEventNames: (keyof DatasetEvents)[] = ['datasets.changed'];
