@@ -4,6 +4,7 @@ import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../model/runtime.js
 import { audioCommand } from './commands/audio.js';
 import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
+import { datasetCommand } from './commands/dataset.js';
 import { evalCommand } from './commands/eval.js';
 import { exportJobCommand } from './commands/export-job.js';
 import { fixtureCommand } from './commands/fixture.js';
@@ -42,6 +43,7 @@ export function program(): Command {
   p.addCommand(audioCommand());
   p.addCommand(chatCommand());
   p.addCommand(convertCommand());
+  p.addCommand(datasetCommand());
   p.addCommand(evalCommand());
   p.addCommand(exportJobCommand());
   p.addCommand(fixtureCommand());
