@@ -2,7 +2,7 @@
 
 import { app, BrowserWindow, session } from 'electron';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { contentSecurityPolicy } from '../shared/csp.js';
 import { broadcastEvents, registerIpc } from './ipc.js';
 import { CATALOG_FILE } from './paths.js';
@@ -10,6 +10,8 @@ import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './protocol.js';
 import { createServices, type Studio } from './services.js';
 import { RendererFiles } from './web/page.js';
 import { createMainWindow } from './window.js';
+// electron-vite bundles the training worker as its own file and gives its path (see training/modules.d.ts).
+import trainingWorkerPath from './training/worker?modulePath';
 
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
@@ -56,6 +58,7 @@ if (!app.requestSingleInstanceLock()) {
       appVersion: app.getVersion(),
       dbPath: process.env.MUFUN_DB ?? join(app.getPath('userData'), CATALOG_FILE),
       chatWorkerUrl,
+      trainingWorkerUrl: pathToFileURL(trainingWorkerPath),
       embeddedModelDir: join(resources, 'mufun-nano'),
     });
     registerIpc(studio.handlers, isTrustedUrl);

@@ -37,6 +37,8 @@ export interface ServiceContext {
   dbPath: string;
   /** The compiled chat worker (src/main/chat/worker.ts), as a file URL. */
   chatWorkerUrl: URL;
+  /** The compiled training worker (src/main/training/worker.ts); default: next to the chat worker. */
+  trainingWorkerUrl?: URL;
   /** A model folder given on the command line (`mufun serve --model`), before MUFUN_MODEL. */
   modelDir?: string;
   /** Where the embedded default model lives, when not the engine's resources/ folder. */
