@@ -90,7 +90,7 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<L
     opts.peaks?.push(blk.samples);
     const x = blk.samples;
     const a = Math.max(0, from - pos), b = Math.min(x.length, to - pos);
-    if (b > a) emit(rs.push(a === 0 && b === x.length ? x : x.subarray(a, b)));
+    if (b > a) emit(await rs.push(a === 0 && b === x.length ? x : x.subarray(a, b)));
     pos += x.length;
     if (pos >= to && !opts.peaks) {
       stoppedEarly = true;
@@ -104,7 +104,7 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<L
     if (from >= pos) throw new AudioError('bad-segment', path, `segment [${seg[0]}, ${seg[1]}] starts at or after the end of the audio (${dur} s)`);
     if (to > pos) throw new AudioError('bad-segment', path, `segment [${seg[0]}, ${seg[1]}] ends after the end of the audio (${dur} s)`);
   }
-  emit(rs.end());
+  emit(await rs.end());
   const kept = Math.min(pos, to) - from;
   let pcm: Float32Array;
   if (opts.onPcm) pcm = new Float32Array(0);

@@ -6,6 +6,11 @@
 // repeat every `new` outputs, shifted by `orig` inputs: a bank of `new` FIR phases applied
 // with stride `orig` (torchaudio runs it as conv1d(padded, kernel[new, 1, K], stride=orig)).
 
+import * as ort from 'onnxruntime-node';
+import { Graph, type Value, ints } from '../ir/graph.js';
+import { exportOnnx } from '../ir/onnx.js';
+import { concat, reshape, slice, transpose } from '../ir/ops.js';
+
 const LOWPASS_WIDTH = 6; // zero crossings of the sinc kept on each side
 const ROLLOFF = 0.99;
 
@@ -63,19 +68,9 @@ export function resample(x: Float32Array, origFreq: number, newFreq: number): Fl
   const padded = new Float32Array(x.length + 2 * width + stride);
   padded.set(x, width);
 
-  // Each phase's nonzero taps: beyond ±6 crossings the window is cos²(π/2), 0 in float32.
-  const first = new Int32Array(phases);
-  const last = new Int32Array(phases);
-  for (let i = 0; i < phases; i++) {
-    let a = 0, b = taps - 1;
-    while (a < b && weights[i * taps + a] === 0) a++;
-    while (b > a && weights[i * taps + b] === 0) b--;
-    first[i] = a;
-    last[i] = b;
-  }
+  const { first, last } = nonzeroTaps(k);
 
-  // Plain loop, not an ONNX Conv: this API is synchronous, and only ~2·width of each phase's
-  // 2·width + stride taps are nonzero, which a dense Conv would multiply anyway (14× for 44.1k).
+  // A plain loop: this API is synchronous (the fixture, tests); StreamResampler is the fast path.
   const n = Math.ceil((phases * x.length) / stride); // torchaudio's target length
   const y = new Float32Array(n);
   for (let o = 0; o < n; o++) {
@@ -90,57 +85,101 @@ export function resample(x: Float32Array, origFreq: number, newFreq: number): Fl
 }
 
 /**
- * The same resampling fed block by block: `push` returns the outputs that are complete so far,
- * `end` the rest. The concatenated outputs equal `resample(all input)` exactly (same taps,
- * same summation order), while only about one kernel's worth of input is held back.
+ * Each phase's nonzero taps [first, last]: beyond ±6 zero crossings the Hann window is
+ * cos²(π/2), 0 in float32, so only ~2·width of a phase's 2·width + stride taps count.
+ */
+function nonzeroTaps(k: SincKernel): { first: Int32Array; last: Int32Array } {
+  const first = new Int32Array(k.phases), last = new Int32Array(k.phases);
+  for (let i = 0; i < k.phases; i++) {
+    let a = 0, b = k.taps - 1;
+    while (a < b && k.weights[i * k.taps + a] === 0) a++;
+    while (b > a && k.weights[i * k.taps + b] === 0) b--;
+    first[i] = a;
+    last[i] = b;
+  }
+  return { first, last };
+}
+
+/**
+ * torchaudio's conv1d(padded, kernel[phases, 1, taps], stride) as an ONNX graph, with the
+ * zero taps cut away: consecutive phases are grouped so that each group's nonzero taps span a
+ * short window, and each group is one dense Conv over the input shifted to that window
+ * (44.1 → 16 kHz: 10 Convs of ≤ 64 taps instead of one of 475). Input x [1, 1, L] of padded
+ * signal and `frames` [1]; output y [frames · phases] = outputs of frames 0 … frames − 1.
+ */
+export function buildResampleGraph(k: SincKernel): Graph {
+  const { first, last } = nonzeroTaps(k);
+  const nonzero = Math.max(...Array.from(first, (a, i) => last[i] - a + 1));
+  const g = new Graph(`resample_${k.stride}_${k.phases}`);
+  const x = g.input('x', 'float32', [1, 1, 'length']);
+  const frames = g.input('frames', 'int64', [1]);
+  const parts: Value[] = [];
+  for (let i0 = 0; i0 < k.phases;) {
+    // grow the group while its window stays within twice one phase's nonzero span
+    let i1 = i0 + 1, a = first[i0], b = last[i0];
+    while (i1 < k.phases && Math.max(b, last[i1]) - Math.min(a, first[i1]) + 1 <= 2 * nonzero) {
+      a = Math.min(a, first[i1]);
+      b = Math.max(b, last[i1]);
+      i1++;
+    }
+    const span = b - a + 1, rows = i1 - i0;
+    const w = new Float32Array(rows * span);
+    for (let r = 0; r < rows; r++) w.set(k.weights.subarray((i0 + r) * k.taps + a, (i0 + r) * k.taps + a + span), r * span);
+    const shifted = slice(x, [a], [Number.MAX_SAFE_INTEGER], [2]);
+    const y = g.op('Conv', [shifted, g.weight(`phases_${i0}`, 'float32', [rows, 1, span], w)], {
+      kernel_shape: ints([span]), strides: ints([k.stride]),
+    });
+    parts.push(g.op('Slice', [y, g.ints([0]), frames, g.ints([2])])); // [1, rows, frames]
+    i0 = i1;
+  }
+  const y = transpose(concat(parts, 1), [0, 2, 1]); // [1, frames, phases]: outputs in time order
+  g.output(reshape(y, [-1]), 'y', 'float32', ['outputs']);
+  return g;
+}
+
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+/** One session per rate pair and process (building one costs more than resampling a song). */
+function resampleSession(k: SincKernel): Promise<ort.InferenceSession> {
+  const key = `${k.stride}/${k.phases}`;
+  let s = sessions.get(key);
+  if (!s) {
+    // One thread: decoding runs beside it in workers, and ~20 MFLOP per second of audio is little.
+    s = exportOnnx(buildResampleGraph(k)).then((bytes) => ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 }));
+    s.catch(() => sessions.delete(key));
+    sessions.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * The same resampling fed block by block, computed by ONNX Runtime (SIMD convolutions: ~15×
+ * the plain loop of `resample`). `push` returns the outputs complete so far, `end` the rest;
+ * together they equal `resample(all input)` to float rounding (≤ 1e-6), while only about a
+ * kernel plus one batch of input is held. Input is batched to ~`batchSeconds` of output per run.
  */
 export class StreamResampler {
   private readonly k: SincKernel | null;
-  private readonly first: Int32Array;
-  private readonly last: Int32Array;
-  private buf: Float32Array; // the zero-padded signal from absolute index `base`
-  private base = 0;
-  private fill = 0; // valid samples in buf
-  private inputs = 0; // input samples pushed
-  private produced = 0; // outputs returned
+  private buf = new Float32Array(0); // the zero-padded signal from absolute padded index `base`
+  private fill = 0;
+  private inputs = 0;
+  private produced = 0;
   private ended = false;
-  private packed = new Float64Array(0); // each phase's nonzero taps, row-padded to maxLen
-  private len = new Int32Array(0);
-  private maxLen = 0;
-  private lastMax = 0;
+  private busy = false;
+  private readonly minFrames: number;
 
-  constructor(readonly origFreq: number, readonly newFreq: number) {
+  constructor(readonly origFreq: number, readonly newFreq: number, batchSeconds = 2) {
     if (!Number.isInteger(origFreq) || !Number.isInteger(newFreq) || origFreq <= 0 || newFreq <= 0) {
       throw new Error(`resample: rates must be positive integers (got ${origFreq} -> ${newFreq})`);
     }
     this.k = origFreq === newFreq ? null : sincResampleKernel(origFreq, newFreq);
-    const phases = this.k?.phases ?? 0, taps = this.k?.taps ?? 0;
-    this.first = new Int32Array(phases);
-    this.last = new Int32Array(phases);
-    for (let i = 0; i < phases; i++) {
-      const w = this.k!.weights;
-      let a = 0, b = taps - 1;
-      while (a < b && w[i * taps + a] === 0) a++;
-      while (b > a && w[i * taps + b] === 0) b--;
-      this.first[i] = a;
-      this.last[i] = b;
-    }
-    if (this.k) {
-      this.len = Int32Array.from({ length: phases }, (_, i) => this.last[i] - this.first[i] + 1);
-      this.maxLen = Math.max(...this.len);
-      this.lastMax = Math.max(...this.last);
-      this.packed = new Float64Array(phases * this.maxLen);
-      for (let i = 0; i < phases; i++) {
-        for (let j = 0; j < this.len[i]; j++) this.packed[i * this.maxLen + j] = this.k.weights[i * taps + this.first[i] + j];
-      }
-    }
-    this.buf = new Float32Array(Math.max(1024, (this.k?.taps ?? 0) * 4));
-    if (this.k) this.fill = this.k.width; // the leading zero pad
+    this.minFrames = this.k ? Math.max(1, Math.ceil((batchSeconds * newFreq) / this.k.phases)) : 0;
+    if (this.k) this.append(new Float32Array(this.k.width)); // the leading zero pad
   }
 
   private append(x: Float32Array): void {
     if (this.fill + x.length > this.buf.length) {
-      const grown = new Float32Array(Math.max(this.buf.length * 2, this.fill + x.length));
+      const grown = new Float32Array(Math.max(this.buf.length * 2, this.fill + x.length, 4096));
       grown.set(this.buf.subarray(0, this.fill));
       this.buf = grown;
     }
@@ -148,71 +187,74 @@ export class StreamResampler {
     this.fill += x.length;
   }
 
-  /** Outputs o < limit whose taps all lie in the buffer. */
-  private run(limit: number): Float32Array {
-    const { phases, stride } = this.k!;
-    const avail = this.base + this.fill; // padded samples known
-    const buf = this.buf, base = this.base;
-    const packed = this.packed, first = this.first, len = this.len, maxLen = this.maxLen;
-    // outputs this call can complete: every tap of output o lies below `avail`
-    let o = this.produced;
-    const start0 = o;
-    let f = Math.floor(o / phases), i = o - f * phases;
-    const count = Math.max(0, Math.min(limit, this.completable(avail)) - o);
-    const y = new Float32Array(count);
-    for (let n = 0; n < count; n++) {
-      const s = f * stride - base + first[i], row = i * maxLen, L = len[i];
-      let acc = 0; // the same left-to-right sum as `resample`
-      for (let j = 0; j < L; j++) acc += packed[row + j] * buf[s + j];
-      y[n] = acc;
-      if (++i === phases) {
-        i = 0;
-        f++;
-      }
-    }
-    o = start0 + count;
-    this.produced = o;
-    // Drop what no later output needs: the next output's frame start.
-    const nextStart = Math.floor(o / phases) * stride;
-    const drop = Math.min(this.fill, Math.max(0, nextStart - this.base));
-    if (drop > 0) {
-      this.buf.copyWithin(0, drop, this.fill);
-      this.fill -= drop;
-      this.base += drop;
-    }
-    return y;
+  /** Computes every frame whose taps are all buffered (if at least `min`), and drops their input. */
+  private async run(min: number): Promise<Float32Array> {
+    const { stride, taps } = this.k!;
+    const frames = this.fill >= taps ? Math.floor((this.fill - taps) / stride) + 1 : 0;
+    if (frames < min || frames === 0) return new Float32Array(0);
+    const session = await resampleSession(this.k!);
+    const used = (frames - 1) * stride + taps;
+    const { y } = await session.run({
+      x: new ort.Tensor('float32', this.buf.subarray(0, used), [1, 1, used]),
+      frames: new ort.Tensor('int64', BigInt64Array.of(BigInt(frames)), [1]),
+    });
+    this.buf.copyWithin(0, frames * stride, this.fill);
+    this.fill -= frames * stride;
+    return y.data as Float32Array;
   }
 
-  /** The number of outputs whose last tap lies below `avail` padded samples. */
-  private completable(avail: number): number {
-    const { phases, stride } = this.k!;
-    // output o = f·phases + i needs f·stride + last[i] < avail; last[i] grows with i
-    const fFull = Math.floor((avail - 1 - this.lastMax) / stride); // frames complete for every phase
-    let o = Math.max(0, (fFull + 1) * phases);
-    const f = Math.max(0, fFull + 1);
-    for (let i = 0; i < phases && f * stride + this.last[i] < avail; i++) o = f * phases + i + 1;
-    return Math.max(o, this.produced);
+  /** Awaits one block at a time: a second call before the first resolved would interleave. */
+  private exclusive(fn: () => Promise<Float32Array>): Promise<Float32Array> {
+    if (this.busy) throw new Error('StreamResampler: await each push before the next');
+    this.busy = true;
+    return fn().then(
+      (y) => {
+        this.busy = false;
+        this.produced += y.length;
+        return y;
+      },
+      (e) => {
+        this.busy = false;
+        throw e;
+      },
+    );
   }
 
-  push(x: Float32Array): Float32Array {
+  push(x: Float32Array): Promise<Float32Array> {
     if (this.ended) throw new Error('StreamResampler: push after end');
-    this.inputs += x.length;
-    if (!this.k) return x.slice();
-    this.append(x);
-    return this.run(Infinity);
+    if (!this.k) {
+      this.inputs += x.length;
+      return Promise.resolve(x.slice());
+    }
+    return this.exclusive(() => {
+      this.inputs += x.length;
+      this.append(x);
+      return this.run(this.minFrames);
+    });
   }
 
-  end(): Float32Array {
+  end(): Promise<Float32Array> {
     if (this.ended) throw new Error('StreamResampler: end called twice');
-    this.ended = true;
-    if (!this.k) return new Float32Array(0);
-    this.append(new Float32Array(this.k.width + this.k.stride)); // the trailing zero pad
-    const n = Math.ceil((this.k.phases * this.inputs) / this.k.stride); // torchaudio's length
-    return this.run(n);
+    if (!this.k) {
+      this.ended = true;
+      return Promise.resolve(new Float32Array(0));
+    }
+    const k = this.k;
+    return this.exclusive(async () => {
+      this.ended = true;
+      this.append(new Float32Array(k.width + k.stride)); // the trailing zero pad
+      const n = Math.ceil((k.phases * this.inputs) / k.stride); // torchaudio's length
+      return (await this.run(1)).subarray(0, Math.max(0, n - this.produced));
+    });
   }
 
   /** Outputs so far. */
   get outputs(): number {
     return this.produced;
+  }
+
+  /** Input samples held back (a kernel plus less than a batch). */
+  get held(): number {
+    return this.fill;
   }
 }
