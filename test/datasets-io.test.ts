@@ -95,6 +95,7 @@ describe('import', () => {
     await expect(call(studio, 'datasets.import', { path: join(root, 'all.json'), audioRoot: join(root, 'nope'), name: 'NoRoot' })).rejects.toThrow('the audio root');
     await expect(call(studio, 'datasets.import', { path: join(root, 'all.json'), audioRoot: root, name: 'Imported' })).rejects.toThrow('already exists');
     await expect(call(studio, 'datasets.import', { path: join(root, 'all.json'), audioRoot: root })).rejects.toThrow('give either a name');
+    await expect(call(studio, 'datasets.import', { path: 'all.json', audioRoot: root, name: 'Rel' })).rejects.toThrow("invalid-args: give the JSON file's full path (all.json is relative)");
     expect(await call(studio, 'datasets.list', {})).toEqual(before);
   });
 });

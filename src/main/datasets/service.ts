@@ -1,5 +1,6 @@
 // The datasets services: the handlers of the calls in src/shared/api-datasets.ts, over the
 // catalog (store.ts), the task templates (templates.ts) and MuFun's JSON files (import/export).
+import { isAbsolute } from 'node:path';
 import type { ApiHandlers } from '../../shared/api.js';
 import { ServiceError } from '../../shared/api.js';
 import type { AudioRefArgs, DatasetCalls, DatasetItem } from '../../shared/api-datasets.js';
@@ -51,6 +52,11 @@ export function datasetsHandlers(deps: ServiceDeps): Handlers {
         if (a.end > dur + 0.01) throw new ServiceError('invalid-args', `the segment ends at ${a.end} s, after the end of ${t.title} (${dur.toFixed(2)} s)`);
       }
     }
+  }
+
+  /** Paths typed into the page are the server's: relative ones would depend on where it runs. */
+  function absolute(path: string, what: string): void {
+    if (!isAbsolute(path)) throw new ServiceError('invalid-args', `give ${what}'s full path (${path} is relative)`);
   }
 
   function labelled(item: StoredItem, templateId: number, label: string) {
@@ -129,12 +135,15 @@ export function datasetsHandlers(deps: ServiceDeps): Handlers {
     'datasets.previewLabel': async ({ itemId, templateId, label }) => labelled(store.requireItem(itemId), templateId, label).turns,
 
     'datasets.import': async (args) => {
+      absolute(args.path, 'the JSON file');
+      absolute(args.audioRoot, 'the audio root folder');
       const r = await importMufunDataset(db, library, args);
       changed(r.dataset.id);
       return r;
     },
     'datasets.export': async ({ id, outDir }) => {
       store.require(id);
+      absolute(outDir, 'the export folder');
       try {
         return writeMufunDataset(db, id, outDir);
       } catch (e) {
