@@ -103,7 +103,9 @@ describe('datasets through the API', () => {
     const edited = await call(studio, 'datasets.updateItem', { id: item.id, turns, split: 'eval' });
     expect(edited).toMatchObject({ split: 'eval', problems: [] });
     expect(edited.turns).toHaveLength(4);
-    await expect(call(studio, 'datasets.updateItem', { id: item.id, turns: [{ from: 'robot', value: 'x' } as never] })).rejects.toThrow(/invalid-args: .*args\.turns\[0\]\.from: expected one of "human", "gpt"/);
+    await expect(call(studio, 'datasets.updateItem', { id: item.id, turns: [{ from: '', value: 'x' }] })).rejects.toThrow(/invalid-args: .*args\.turns\[0\]\.from: expected a non-empty string/);
+    const odd = await call(studio, 'datasets.updateItem', { id: item.id, turns: [...turns.slice(0, 2), { from: 'robot', value: 'beep' }, { from: 'gpt', value: 'x' }] });
+    expect(odd.problems).toEqual(['turns must alternate question (human) and answer (gpt): turn 3 is "robot"']);
 
     const bad = await call(studio, 'datasets.updateItem', { id: item.id, turns: [{ from: 'human', value: 'no audio tag' }] });
     expect(bad.problems).toEqual(['question 1 has no answer', '0 <audio> placeholders in the questions but 1 audio']);
