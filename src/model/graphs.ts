@@ -125,6 +125,8 @@ export interface LlmGraphOptions {
   dtype?: FloatType;
   /** linear layers and the LM head weight-only quantized (MatMulNBits); norms and embeddings stay float. */
   quant?: QuantSpec | null;
+  /** fused kernels for GPU providers (see Graph.fused); part of the graph's name. */
+  fused?: boolean;
 }
 
 export type FloatType = 'float32' | 'float16';
@@ -137,7 +139,8 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
   const c = cfg.llm;
   const dtype = o.dtype ?? 'float32';
   const q = o.quant ? `_${specTag(o.quant)}` : '';
-  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}`);
+  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}${o.fused ? '_fused' : ''}`);
+  g.fused = !!o.fused && !o.loss;
   const p = Params.root(g, src, dtype, o.quant ?? null).sub(LLM_PREFIX);
   const b = batchInputs(g);
   const audioEmbeds = g.input('audio_embeds', 'float32', ['audio_rows', c.hiddenSize]);

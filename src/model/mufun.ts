@@ -114,8 +114,13 @@ export class MufunModel {
 
   llm(variant: LlmVariant): Promise<ort.InferenceSession> {
     return this.session(`llm_${variant}`, () =>
-      buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant }),
+      buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant, fused: this.fusedKernels }),
     variant === 'generate' && this.kvOnDevice ? { outputsOnDevice: KvCache.outputNames(this.config.llm) } : {});
+  }
+
+  /** onnxruntime's fused kernels in inference graphs: by default on GPU providers (fewer dispatches per token). */
+  get fusedKernels(): boolean {
+    return this.runtime.fused ?? (this.runtime.ep ?? 'cpu') !== 'cpu';
   }
 
   /** Whether decode keeps its KV cache in GPU memory (GPU providers, unless turned off). */

@@ -34,6 +34,8 @@ export interface RuntimeOptions {
    * otherwise every step copies all layers' keys and values to the host and back.
    */
   kvOnDevice?: boolean;
+  /** onnxruntime's fused kernels in inference graphs (default: on GPU providers, off on the CPU). */
+  fused?: boolean;
 }
 
 /** Outputs of a session that stay in device memory, to be fed back as inputs (IO binding). */

@@ -12,14 +12,31 @@ export const parseConfig = parseQwenLike;
 
 const F32_MIN = -3.4028234663852886e38; // what transformers fills masked scores with
 
-/** cos/sin tables [B, T, 1, hd] for the given positions (computed once in float32, shared by all layers). */
-function rope(positionIds: Value, c: LlmConfig, dtype: DType): { cos: Value; sin: Value } {
+/** How queries and keys are rotated: cos/sin tables for the positions, or the fused kernel's caches. */
+type Rope =
+  | { fused: false; cos: Value; sin: Value } // [B, T, 1, hd], computed once in float32, shared by all layers
+  | { fused: true; positionIds: Value; cosCache: Value; sinCache: Value }; // [maxPositions, hd/2] tables
+
+function rope(positionIds: Value, c: LlmConfig, dtype: DType): Rope {
   const g = positionIds.graph;
   const half = c.headDim / 2;
   const invFreq = Float32Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
+  if (g.fused) {
+    // onnxruntime's RotaryEmbedding reads precomputed tables: the same float32 angles as below
+    const cosT = new Float32Array(c.maxPositions * half), sinT = new Float32Array(c.maxPositions * half);
+    for (let p = 0; p < c.maxPositions; p++) {
+      for (let i = 0; i < half; i++) {
+        const a = Math.fround(p * invFreq[i]);
+        cosT[p * half + i] = Math.cos(a);
+        sinT[p * half + i] = Math.sin(a);
+      }
+    }
+    const table = (name: string, t: Float32Array) => toDtype(g.weight(name, 'float32', [c.maxPositions, half], t), dtype);
+    return { fused: true, positionIds, cosCache: table('rope.cos_cache', cosT), sinCache: table('rope.sin_cache', sinT) };
+  }
   const freqs = mul(unsqueeze(cast(positionIds, ONNX_DTYPE.float32), [2]), g.constant(invFreq, 'float32', [half]));
   const emb = unsqueeze(concat([freqs, freqs], -1), [2]);
-  return { cos: toDtype(cos(emb), dtype), sin: toDtype(sin(emb), dtype) };
+  return { fused: false, cos: toDtype(cos(emb), dtype), sin: toDtype(sin(emb), dtype) };
 }
 
 function rotateHalf(x: Value, hd: number): Value {
@@ -28,7 +45,13 @@ function rotateHalf(x: Value, hd: number): Value {
   return concat([neg(x2), x1], -1);
 }
 
-const applyRope = (x: Value, r: { cos: Value; sin: Value }, hd: number) => add(mul(x, r.cos), mul(rotateHalf(x, hd), r.sin));
+/** Rotates [B, T, heads, hd] and returns it heads-first, [B, heads, T, hd]. */
+function applyRope(x: Value, r: Rope, hd: number): Value {
+  if (r.fused) {
+    return x.graph.op('RotaryEmbedding', [transpose(x, [0, 2, 1, 3]), r.positionIds, r.cosCache, r.sinCache], { interleaved: int(0) }, 'com.microsoft');
+  }
+  return transpose(add(mul(x, r.cos), mul(rotateHalf(x, hd), r.sin)), [0, 2, 1, 3]);
+}
 
 export interface KvPair {
   key: Value; // [B, KV, Tpast, hd]
@@ -36,7 +59,7 @@ export interface KvPair {
 }
 
 function attention(
-  x: Value, p: Params, c: LlmConfig, r: { cos: Value; sin: Value }, allowed: Value, past: KvPair | null,
+  x: Value, p: Params, c: LlmConfig, r: Rope, allowed: Value, past: KvPair | null,
 ): { y: Value; present: KvPair } {
   const { hiddenSize: D, heads: H, kvHeads: KV, headDim: hd } = c;
   const rep = H / KV;
@@ -45,8 +68,8 @@ function attention(
   let q = reshape(p.linear(x, 'q_proj', D, H * hd), [0, 0, H, hd]);
   let k = reshape(p.linear(x, 'k_proj', D, KV * hd), [0, 0, KV, hd]);
   let v = reshape(p.linear(x, 'v_proj', D, KV * hd), [0, 0, KV, hd]);
-  q = transpose(applyRope(qkNorm(q, 'q_norm'), r, hd), [0, 2, 1, 3]);
-  k = transpose(applyRope(qkNorm(k, 'k_norm'), r, hd), [0, 2, 1, 3]);
+  q = applyRope(qkNorm(q, 'q_norm'), r, hd);
+  k = applyRope(qkNorm(k, 'k_norm'), r, hd);
   v = transpose(v, [0, 2, 1, 3]);
   if (past) {
     k = concat([past.key, k], 2);

@@ -67,6 +67,12 @@ export class Graph {
   readonly initializers = new Map<string, Initializer>();
   private counter = 0;
   private scopes: string[] = [];
+  /**
+   * Use onnxruntime's fused kernels where a GPU provider has them (SimplifiedLayerNormalization
+   * for RMSNorm: one dispatch instead of seven). Inference graphs only: autodiff knows the
+   * standard ops alone.
+   */
+  fused = false;
 
   constructor(readonly name: string) {}
 

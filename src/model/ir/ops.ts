@@ -71,6 +71,10 @@ export function layerNorm(x: Value, w: Value, b: Value, eps: number): Value {
 
 /** RMSNorm over the last axis, as Qwen3: x / sqrt(mean(x²) + eps) * w, normalised in float32. */
 export function rmsNorm(x: Value, w: Value, eps: number): Value {
+  if (g(x).fused) {
+    // onnxruntime's contrib op (default domain): the same math, in float32 inside (stash_type 1)
+    return g(x).op('SimplifiedLayerNormalization', [x, w], { axis: int(-1), epsilon: float(eps), stash_type: int(1) });
+  }
   const xf = toDtype(x, 'float32');
   const ms = reduceMean(mul(xf, xf), [-1]);
   return mul(toDtype(div(xf, sqrt(addScalar(ms, eps))), x.dtype), w);

@@ -5,7 +5,7 @@ import type { Attr, Dim, Graph, Value } from './graph.js';
 
 const UNARY = new Set([
   'Identity', 'Neg', 'Sqrt', 'Erf', 'Sigmoid', 'Cos', 'Sin', 'Log', 'Exp', 'Cast', 'Softmax', 'LogSoftmax', 'Relu',
-  'Tanh', 'Abs', 'Reciprocal', 'Not', 'LayerNormalization', 'IsNaN', 'Dropout',
+  'Tanh', 'Abs', 'Reciprocal', 'Not', 'LayerNormalization', 'SimplifiedLayerNormalization', 'RotaryEmbedding', 'IsNaN', 'Dropout',
 ]);
 const BROADCAST = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Where', 'And', 'Or', 'Equal', 'Less', 'LessOrEqual', 'Greater',
