@@ -4,6 +4,4 @@ export const pages = ['Library', 'Player', 'Chat', 'Datasets', 'Training', 'Mode
 export type Page = (typeof pages)[number];
 
 /** Pages not built yet, and what each will do; shown honestly until it is built. */
-export const plannedFeature: Partial<Record<Page, string>> = {
-  Training: 'Finetuning the model on a dataset and watching it learn',
-};
+export const plannedFeature: Partial<Record<Page, string>> = {};

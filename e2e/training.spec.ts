@@ -1,0 +1,155 @@
+// Training in Chromium through `mufun serve`: a short real finetune of the tiny model on a few
+// generated clips (the chart follows it live, the job finishes, its model is chosen for chat on
+// the Models page), bad input said plainly, and a job whose studio was killed mid-run shown as
+// interrupted after the restart, its curve back, resumed from its checkpoint.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, expect, type Page } from '@playwright/test';
+import { gotoPage, shot } from './flows.js';
+import { type Serve, api, startServe, tempDir, tinyChatModel, writeTone } from './helpers.js';
+
+test.describe.configure({ mode: 'serial' });
+
+let serve: Serve;
+let db: string;
+let model: string;
+let data: { dir: string; train: string; eval: string; audio: string };
+const pageErrors: string[] = [];
+
+/** n one-second chords, "high" or "low", asked about in MuFun's format. */
+function tones(): typeof data {
+  const dir = tempDir('tones');
+  const audio = join(dir, 'audio');
+  const write = (name: string, n: number, offset: number) => {
+    const samples = [];
+    for (let i = 0; i < n; i++) {
+      const high = (i + offset) % 2 === 0;
+      writeTone(join(audio, `${name}-${i}.wav`), 1, high ? [880, 1108.73] : [110, 138.59]);
+      samples.push({
+        id: `${name}-${i}`, audio: `${name}-${i}.wav`,
+        conversations: [{ from: 'human', value: '<audio>\nHigh or low? (choose from: A. high, B. low)' }, { from: 'gpt', value: high ? 'A. high' : 'B. low' }],
+      });
+    }
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(samples));
+    return file;
+  };
+  return { dir, audio, train: write('train', 4, 0), eval: write('eval', 2, 1) };
+}
+
+function watch(page: Page): void {
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
+}
+
+async function setting(page: Page, flag: string, value: string): Promise<void> {
+  await page.locator(`#set-${flag}`).fill(value);
+}
+
+test.beforeAll(async () => {
+  model = tinyChatModel();
+  data = tones();
+  db = `${tempDir('db')}/catalog.sqlite`;
+  serve = await startServe({ db, model });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+});
+
+test('a short finetune: live chart, finished job, its model chosen for chat', async ({ page }) => {
+  watch(page);
+  await page.goto(serve.url);
+  await gotoPage(page, 'Training');
+  const form = page.getByRole('form', { name: 'New training job' });
+  await form.getByRole('radio', { name: 'Finetune (full)' }).check();
+  await expect(page.locator('#set-learning_rate')).toHaveValue('0.00002'); // the recipe's defaults fill the form
+  await form.getByRole('textbox', { name: 'Training set (MuFun JSON)' }).fill(data.train);
+  await form.getByRole('textbox', { name: 'Eval set (optional)' }).fill(data.eval);
+  await form.getByRole('textbox', { name: 'Audio folder' }).fill(data.audio);
+  await form.getByRole('textbox', { name: 'Job name' }).fill('Tones finetune');
+  await setting(page, 'learning_rate', '0.0005');
+  await setting(page, 'num_train_epochs', '1');
+  await setting(page, 'per_device_train_batch_size', '1');
+  await setting(page, 'gradient_accumulation_steps', '1');
+  await setting(page, 'model_max_length', '512');
+  await setting(page, 'save_steps', '2');
+  await setting(page, 'eval_steps', '2');
+  await setting(page, 'eval_accuracy_samples', '0');
+  await page.locator('#set-tune_type_vision_tower').selectOption('frozen');
+  await form.getByRole('button', { name: 'Start training' }).click();
+
+  const jobs = page.getByRole('table', { name: 'Training jobs' });
+  await expect(jobs.getByRole('row').filter({ hasText: 'Tones finetune' })).toBeVisible();
+  // the loss chart follows the run step by step
+  const loss = page.getByRole('img', { name: /^Loss: / });
+  await expect(loss).toHaveAttribute('aria-label', /Loss: [1-9]\d* points?, latest/, { timeout: 45_000 });
+  await expect(jobs.getByRole('row').filter({ hasText: 'Tones finetune' })).toContainText('done', { timeout: 45_000 });
+  await expect(loss).toHaveAttribute('aria-label', /Loss: 4 points, latest [\d.e+-]+ at step 4/);
+  await expect(page.getByRole('img', { name: /^Learning rate: 4 points/ })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Evaluations' }).getByRole('row')).toHaveCount(3); // header + steps 2 and 4
+  await expect(page.locator('dl[aria-label="Job details"]')).toContainText('final');
+  await shot(page, 'serve-training-done');
+
+  // the trained model on the Models page, one click from chat
+  await gotoPage(page, 'Models');
+  const trained = page.getByRole('table', { name: 'Trained models' });
+  await expect(trained.getByRole('row').filter({ hasText: 'Tones finetune' })).toBeVisible();
+  await trained.getByRole('button', { name: 'Use Tones finetune for chat' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Chat uses final, trained by job “Tones finetune”' })).toBeVisible();
+  const current = await api<{ dir: string }>(serve, 'models.current');
+  expect(current.dir).toMatch(/job-1-finetune[/\\]final$/);
+  await shot(page, 'serve-models-trained');
+  expect(pageErrors).toEqual([]);
+});
+
+test('bad input is refused with a clear message, and nothing is queued', async ({ page }) => {
+  await page.goto(serve.url);
+  await gotoPage(page, 'Training');
+  const form = page.getByRole('form', { name: 'New training job' });
+  await form.getByRole('textbox', { name: 'Training set (MuFun JSON)' }).fill(join(data.dir, 'missing.json'));
+  await form.getByRole('button', { name: 'Start training' }).click();
+  await expect(form.getByRole('alert')).toContainText('no training set at');
+  await form.getByRole('textbox', { name: 'Training set (MuFun JSON)' }).fill(data.train);
+  await form.getByRole('textbox', { name: 'Audio folder' }).fill(data.audio);
+  await setting(page, 'learning_rate', 'fast');
+  await page.getByRole('textbox', { name: /More settings/ }).fill('--lora_r 0 --weight_decay');
+  await form.getByRole('button', { name: 'Start training' }).click();
+  await expect(form.getByRole('alert')).toContainText('More settings: weight_decay has no value');
+  await page.getByRole('textbox', { name: /More settings/ }).fill('--lora_r 0');
+  await form.getByRole('button', { name: 'Start training' }).click();
+  await expect(form.getByRole('alert')).toContainText('learning_rate: must be a number (got "fast")');
+  await expect(form.getByRole('alert')).toContainText('lora_r: must be a positive integer (got 0)');
+  expect((await api<unknown[]>(serve, 'training.jobs')).length).toBe(1);
+});
+
+test('a job running when the studio is killed comes back interrupted and resumes from its checkpoint', async ({ page }) => {
+  const job = await api<{ id: number }>(serve, 'training.start', {
+    kind: 'lora', name: 'Long LoRA', source: { type: 'file', dataPath: data.train, audioFolder: data.audio },
+    settings: { per_device_train_batch_size: 1, gradient_accumulation_steps: 1, model_max_length: 512, lora_r: 4, num_train_epochs: 4, max_steps: 8, save_steps: 2, learning_rate: 0.001 },
+  });
+  for (let i = 0; i < 600; i++) {
+    const j = await api<{ checkpoint: { step: number } | null; step: number; status: string }>(serve, 'training.get', { id: job.id });
+    if (j.checkpoint && j.step >= 3) break;
+    if (j.status !== 'running' && j.status !== 'queued') throw new Error(`the job is ${j.status} before it could be killed`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await serve.stop('SIGKILL');
+  serve = await startServe({ db, model });
+  await page.goto(serve.url);
+  await gotoPage(page, 'Training');
+  const row = page.getByRole('table', { name: 'Training jobs' }).getByRole('row').filter({ hasText: 'Long LoRA' });
+  await expect(row).toContainText('interrupted');
+  await row.getByRole('button', { name: 'Show job Long LoRA' }).click();
+  await expect(page.getByRole('status').filter({ hasText: /interrupted.*resume continues from step \d+/ })).toBeVisible();
+  await expect(page.getByRole('img', { name: /^Loss: [3-8] points/ })).toBeVisible(); // the curve, back from the catalog
+  await shot(page, 'serve-training-interrupted');
+  await row.getByRole('button', { name: 'Resume Long LoRA' }).click();
+  await expect(row).toContainText('done', { timeout: 45_000 });
+  await expect(page.getByRole('img', { name: /^Loss: 8 points, latest .* at step 8/ })).toBeVisible();
+  await expect(row).toContainText('8 / 8');
+  const metrics = await api<{ steps: { step: number }[] }>(serve, 'training.metrics', { id: job.id });
+  expect(metrics.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+});
