@@ -120,8 +120,15 @@ export class TrainingQueue {
       this.emitStatus(jobId);
       return;
     }
+    let worker: Worker;
+    try {
+      worker = new Worker(this.o.workerUrl, { workerData: data });
+    } catch (e) {
+      store.setStatus(jobId, 'failed', { error: `the training worker could not start: ${e instanceof Error ? e.message : String(e)}` });
+      this.emitStatus(jobId);
+      return;
+    }
     store.setStatus(jobId, 'running', { error: null });
-    const worker = new Worker(this.o.workerUrl, { workerData: data });
     let exit!: () => void;
     const a: Active = { jobId, worker, stopping: null, outcome: null, maxSteps, exited: new Promise((r) => (exit = r)) };
     this.active = a;
