@@ -2,8 +2,6 @@
 // The runner's own table (src/model/train/options.ts) does the checking, so `mufun train`, `mufun
 // grpo` and the studio accept and refuse the same things; GRPO's extra options are TRL's names,
 // as `mufun grpo` takes them. Every problem is reported at once, by flag name.
-import { existsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import { TRAIN_OPTION_SPECS, TrainOptionsError, type TrainOptions, parseTrainOptions, trainDefaults } from '../../model/train/options.js';
 import { BUILTIN_REWARDS, parseRewardSpec } from '../../model/train/rewards.js';
 import { GRPO_LOSS_TYPES, type GrpoLossType } from '../../model/train/grpo.js';
@@ -74,13 +72,13 @@ const GRPO_SPECS: readonly GrpoSpec[] = [
   {
     flag: 'reward', key: 'rewards', parse: (v) => {
       const specs = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
-      if (!specs || !specs.length) throw new Error('must be one or more name:weight (answer, wer, format, or a .js/.mjs module path)');
+      const builtins = Object.keys(BUILTIN_REWARDS).join(', ');
+      if (!specs || !specs.length) throw new Error(`must be one or more name:weight (${builtins})`);
       for (const s of specs) {
         const { name } = parseRewardSpec(s);
-        if (BUILTIN_REWARDS[name]) continue;
-        if (!/\.(m?js|cjs)$/.test(name)) throw new Error(`unknown reward ${name}: use ${Object.keys(BUILTIN_REWARDS).join(', ')} or the full path of a .js/.mjs module`);
-        if (!isAbsolute(name)) throw new Error(`reward module ${name}: give its full path`);
-        if (!existsSync(name)) throw new Error(`reward module ${name} does not exist`);
+        // Only built-ins: the API may be reached over the network (mufun serve), and a module
+        // path would run that file's code; `mufun grpo --reward file.mjs` runs user modules.
+        if (!BUILTIN_REWARDS[name]) throw new Error(`unknown reward ${name}: studio jobs use the built-in rewards (${builtins}); run a reward module with mufun grpo --reward <file.mjs>`);
       }
       return specs;
     },
