@@ -78,7 +78,9 @@ export function trainingHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Tra
     return j;
   };
 
-  async function resolveSource(source: TrainingSource, onBadSample: 'skip' | 'fail', outputDir: string): Promise<ResolvedSource> {
+  // Synchronous on purpose: a dataset job's row exists while its export is written, and no
+  // queue event may run in between and start it half-made.
+  function resolveSource(source: TrainingSource, onBadSample: 'skip' | 'fail', outputDir: string): ResolvedSource {
     if (source.type === 'file') return resolveFileSource(source, onBadSample);
     return resolveDatasetSource(db, source.datasetId, join(outputDir, 'dataset'), onBadSample);
   }
@@ -107,7 +109,7 @@ export function trainingHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Tra
         throw e;
       }
       // A file source is checked before anything is saved; a dataset is exported into the job's folder.
-      const early = source.type === 'file' ? await resolveSource(source, onBadSample, '') : null;
+      const early = source.type === 'file' ? resolveSource(source, onBadSample, '') : null;
       const created = store.create({
         name: name?.trim() || `${KIND_LABEL[kind]} of ${base.split(/[/\\]/).filter(Boolean).pop()}`,
         kind, source, sourceLabel: early?.label ?? `dataset ${source.type === 'dataset' ? source.datasetId : ''}`,
@@ -115,7 +117,7 @@ export function trainingHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Tra
         baseModel: base, settings: given, outputDir: outputDir ?? null,
       });
       try {
-        const inputs = early ?? (await resolveSource(source, onBadSample, created.outputDir));
+        const inputs = early ?? resolveSource(source, onBadSample, created.outputDir);
         if (!early) store.setInputs(created.id, inputs, inputs.label);
         planRun(kind, given, { ...inputs, baseModel: base, outputDir: created.outputDir }, false);
       } catch (e) {
