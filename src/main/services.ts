@@ -19,6 +19,7 @@ import { openCatalog } from './catalog/db.js';
 import { ConversationStore } from './catalog/conversations.js';
 import { LibraryStore } from './catalog/library.js';
 import { PeaksStore } from './catalog/peaks.js';
+import { SpectrogramStore } from './catalog/spectrograms.js';
 import { SettingsStore } from './catalog/settings.js';
 import { ChatEngine } from './chat/engine.js';
 import type { Turn } from './chat/protocol.js';
@@ -26,6 +27,7 @@ import { ScanManager } from './library/scans.js';
 import { isInside } from './library/paths.js';
 import { ModelResolver } from './models.js';
 import { trackPeaks } from './peaks.js';
+import { DEFAULT_MEL_BINS, trackSpectrogram } from './spectrogram.js';
 import { datasetsHandlers } from './datasets/service.js';
 import { trainingHandlers } from './training/service.js';
 import type { Db } from './catalog/db.js';
@@ -73,6 +75,7 @@ export function createServices(ctx: ServiceContext): Studio {
   const db = openCatalog(ctx.dbPath);
   const library = new LibraryStore(db);
   const peaks = new PeaksStore(db);
+  const spectrograms = new SpectrogramStore(db);
   const conversations = new ConversationStore(db);
   const settings = new SettingsStore(db);
   const models = new ModelResolver(settings, ctx.modelDir, ctx.embeddedModelDir);
@@ -180,6 +183,11 @@ export function createServices(ctx: ServiceContext): Studio {
     'peaks.get': async ({ trackId, maxPeaks }) => {
       const { track, file } = await presentTrack(trackId);
       return trackPeaks(peaks, track, file, maxPeaks ?? 32768);
+    },
+    'spectrogram.get': async ({ trackId, maxColumns }) => {
+      const { track, file } = await presentTrack(trackId);
+      const melBins = (await models.current()).info?.audioTower.melBins ?? DEFAULT_MEL_BINS;
+      return trackSpectrogram(spectrograms, track, file, melBins, maxColumns);
     },
 
     'chat.list': async () => conversations.list(),

@@ -121,6 +121,24 @@ export interface WavePeaks {
   peaks: number[];
 }
 
+/**
+ * A track's log-mel spectrogram, as the model hears it (Whisper's log-mel per 30 s clip at
+ * the current model's mel bin count), averaged in time into columns and quantised to bytes.
+ */
+export interface MelSpectrogram {
+  trackId: number;
+  melBins: number;
+  columns: number;
+  /** Column c covers [c, c + 1) · secondsPerColumn of the track. */
+  secondsPerColumn: number;
+  durationSec: number;
+  /** The log-mel values (Whisper's scale) that bytes 0 and 255 stand for, linear in between. */
+  minValue: number;
+  maxValue: number;
+  /** Base64 of columns · melBins bytes, column-major: column c's bins at c · melBins, lowest frequency first. */
+  data: string;
+}
+
 export interface GenerationSettings {
   maxNewTokens: number;
   /** 0 = greedy. */
@@ -219,6 +237,8 @@ export interface ApiCalls extends DatasetCalls, TrainingCalls {
   'tracks.get': { args: { id: number }; result: Track };
 
   'peaks.get': { args: { trackId: number; maxPeaks?: number }; result: WavePeaks };
+  /** Computed once per file version and mel bin count (can take a while for a long file), then cached. */
+  'spectrogram.get': { args: { trackId: number; maxColumns?: number }; result: MelSpectrogram };
 
   'chat.list': { args: NoArgs; result: Conversation[] };
   'chat.start': { args: { title?: string }; result: Conversation };
@@ -289,6 +309,7 @@ export const argChecks: { [N in CallName]: Check<CallArgs<N>> } = {
   'tracks.get': object({ id: id() }),
 
   'peaks.get': object({ trackId: id(), maxPeaks: optional(number({ min: 16, max: 1_000_000, integer: true })) }),
+  'spectrogram.get': object({ trackId: id(), maxColumns: optional(number({ min: 16, max: 65_536, integer: true })) }),
 
   'chat.list': object({}),
   'chat.start': object({ title: optional(string({ maxLength: 200 })) }),

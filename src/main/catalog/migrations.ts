@@ -74,4 +74,20 @@ export const MIGRATIONS: readonly string[] = [
   DATASET_MIGRATION,
   // 3: training jobs — see training/schema.ts
   TRAINING_MIGRATION,
+  // 4: log-mel spectrograms for the player — see catalog/spectrograms.ts
+  `
+  CREATE TABLE spectrograms (
+    track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    mel_bins INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    frames_per_column INTEGER NOT NULL,
+    columns INTEGER NOT NULL,
+    duration_sec REAL NOT NULL,
+    min_value REAL NOT NULL,
+    max_value REAL NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (track_id, mel_bins)
+  );
+  `,
 ];
