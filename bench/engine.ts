@@ -28,6 +28,8 @@ export interface EngineBenchOptions {
   baselineArgs?: Record<string, string | number>;
   /** GPU providers: keep the KV cache in device memory between decode steps (default true) */
   kvOnDevice?: boolean;
+  /** onnxruntime's fused kernels in the LLM graphs (default: on GPU providers) */
+  fused?: boolean;
   /** keep exported graphs here (shared between runs, not deleted); default a temporary folder */
   cacheDir?: string;
 }
@@ -48,7 +50,7 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
   const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, prompt: o.prompt, new: o.newTokens, clips: 1, ...o.baselineArgs }) : null;
   const cacheDir = o.cacheDir ?? mkdtempSync(join(tmpdir(), 'mufun-bench-'));
   const raw = JSON.parse(readFileSync(o.config, 'utf8'));
-  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, dtype: o.dtype, kvOnDevice: o.kvOnDevice });
+  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, dtype: o.dtype, kvOnDevice: o.kvOnDevice, fused: o.fused });
   const ours: Record<string, number | Record<string, number>> = {};
   try {
     const wave = new Float32Array(model.clipSamples).map(() => (Math.random() - 0.5) * 0.2);
@@ -91,7 +93,7 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
     ep: o.ep,
     prompt_tokens: o.prompt,
     dtype: o.dtype ?? 'float32',
-    ...(o.ep !== 'cpu' ? { kv_on_device: o.kvOnDevice !== false } : {}),
+    ...(o.ep !== 'cpu' ? { kv_on_device: o.kvOnDevice !== false, fused: o.fused !== false } : {}),
     ours,
     pytorch,
     ours_over_pytorch: pytorch && !pytorch.error ? {
