@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { Graph, type Value, int, str } from '../ir/graph.js';
 import { exportOnnx } from '../ir/onnx.js';
-import { addScalar, concat, log, matmul, max, mul, mulScalar, reduceMax, reshape, slice, transpose } from '../ir/ops.js';
+import { addScalar, concat, gather, log, matmul, max, mul, mulScalar, reduceMax, reshape, slice, transpose } from '../ir/ops.js';
 
 export const SAMPLE_RATE = 16000;
 export const N_FFT = 400;
@@ -154,31 +154,49 @@ function binOf(j: number, r: number): number {
 }
 
 /**
- * The mel filterbank over the squared stage-2 outputs [nMels, 9·52]: each output's weight is
- * its bin's filter value (so Re² and Im² of a bin add up to its power inside the GEMM).
+ * The mel filterbank as dense bands: consecutive filters grouped `groupSize` at a time, each
+ * group with the stage-2 power rows of the bins its filters cover and its filters' weights on
+ * them ([groupSize, rows.length]). A triangular filter covers a few bins, so the bands hold
+ * ~8 % of the full [nMels, 201] product's terms; the sum over a filter's bins is the same.
  */
-export function melOverFftRows(nMels: number): Float32Array {
+export function melBands(nMels: number, groupSize = 16): { rows: number[]; weights: Float32Array; filters: number }[] {
   const fb = melFilters(nMels); // [201, nMels]
-  const cols = J * 2 * K2; // power rows: per j, k1 = j then k1 = 16 − j, × 13 k2
-  const w = new Float32Array(nMels * cols);
+  const rowOfBin = new Int32Array(N_FREQ).fill(-1); // the power row (j, pair, k2) of each bin
   for (let j = 0; j < J; j++) {
-    for (let r = 0; r < 2 * K2; r++) {
-      const k = binOf(j, r < K2 ? r : r + K2); // the Re row of that bin
-      if (k < 0) continue;
-      for (let m = 0; m < nMels; m++) w[m * cols + j * 2 * K2 + r] = fb[k * nMels + m];
+    for (let pair = 0; pair < 2; pair++) {
+      for (let k2 = 0; k2 < K2; k2++) {
+        const k = binOf(j, pair * 2 * K2 + k2);
+        if (k >= 0) rowOfBin[k] = (j * 2 + pair) * K2 + k2;
+      }
     }
   }
-  return w;
+  const bands = [];
+  for (let m0 = 0; m0 < nMels; m0 += groupSize) {
+    const m1 = Math.min(nMels, m0 + groupSize);
+    const bins: number[] = [];
+    for (let k = 0; k < N_FREQ; k++) {
+      for (let m = m0; m < m1; m++) {
+        if (fb[k * nMels + m] !== 0) {
+          bins.push(k);
+          break;
+        }
+      }
+    }
+    const weights = new Float32Array((m1 - m0) * bins.length);
+    for (let m = m0; m < m1; m++) bins.forEach((k, c) => (weights[(m - m0) * bins.length + c] = fb[k * nMels + m]));
+    bands.push({ rows: bins.map((k) => rowOfBin[k]), weights, filters: m1 - m0 });
+  }
+  return bands;
 }
 
 /**
  * The frames as columns, windowed: [400, F] with column t = hann · padded[160·t : 160·t + 400],
- * built from the padded signal as [F + 3, 160] transposed (rows 0–159, 160–319 and 320–399
+ * built from the padded signal as [F + 2, 160] transposed (rows 0–159, 160–319 and 320–399
  * are that transpose shifted by 0, 1 and 2 columns): no gather, one transpose.
  */
 function windowedFramesT(g: Graph, padded: Value, F: number): Value {
-  const rows = F + 3; // padded is 160·F + 400 long; 80 more zeros make 160·(F + 3)
-  const pt = transpose(reshape(g.op('Pad', [padded, g.ints([0, 80])]), [rows, HOP]), [1, 0]); // [160, F + 3]
+  const rows = F + 2; // padded is 160·F + 400 long: its first 160·(F + 2) samples hold every frame
+  const pt = transpose(reshape(slice(padded, [0], [rows * HOP], [0]), [rows, HOP]), [1, 0]); // [160, F + 2]
   const xT = concat([
     slice(pt, [0, 0], [HOP, F], [0, 1]),
     slice(pt, [0, 1], [HOP, F + 1], [0, 1]),
@@ -191,7 +209,7 @@ function windowedFramesT(g: Graph, padded: Value, F: number): Value {
  * Mel power of windowed frames as columns [400, F] -> [nMels, F]: a two-stage Cooley–Tukey
  * DFT (400 = 16 · 25) as two float32 GEMMs, stage 1 over n1 (16 terms, only the 9 k1 that real
  * input needs), stage 2 per k1 group over n2 (50 terms, twiddles folded in), then squares and
- * one GEMM with the mel filters, which also adds Re² + Im² of each bin. Each value sums at
+ * banded GEMMs with the mel filters (melBands). Each value sums at
  * most 50 products: one GEMM against the whole DFT basis sums 400 and misses the 1e-4
  * tolerance in the quietest bins the 80 dB floor keeps; this stays within 6.5e-5 on the
  * public-a fixture. No big intermediate is transposed, sliced or cast.
@@ -204,7 +222,11 @@ function melPowerT(g: Graph, xT: Value, F: number, nMels: number): Value {
   const y = matmul(g.weight('stft.stage2', 'float32', [J, ROWS2, 2 * N2], f.stage2), z); // [j, 52, t]
   // |X|² = Re² + Im²: rows per j are [Re, Im of k1 = j | Re, Im of k1 = 16 − j] × 13
   const sq = g.op('ReduceSum', [reshape(mul(y, y), [J, 2, 2, K2, F]), g.ints([2])], { keepdims: int(0) });
-  return matmul(g.weight('mel.filters_fft', 'float32', [nMels, J * 2 * K2], melOverFftRows(nMels)), reshape(sq, [J * 2 * K2, F])); // [nMels, t]
+  const power = reshape(sq, [J * 2 * K2, F]); // bin powers, rows (j, pair, k2)
+  return concat(melBands(nMels).map((b, i) => matmul(
+    g.weight(`mel.band${i}`, 'float32', [b.filters, b.rows.length], b.weights),
+    gather(power, g.ints(b.rows)),
+  )), 0); // [nMels, t]
 }
 
 /** wave float32 [clipSamples] -> mel float32 [nMels, clipSamples/160]. */
