@@ -12,6 +12,7 @@ import { RendererFiles } from './web/page.js';
 import { createMainWindow } from './window.js';
 // electron-vite bundles the training worker as its own file and gives its path (see training/modules.d.ts).
 import trainingWorkerPath from './training/worker?modulePath';
+import convertWorkerPath from './convert/worker?modulePath';
 
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
@@ -59,6 +60,7 @@ if (!app.requestSingleInstanceLock()) {
       dbPath: process.env.MUFUN_DB ?? join(app.getPath('userData'), CATALOG_FILE),
       chatWorkerUrl,
       trainingWorkerUrl: pathToFileURL(trainingWorkerPath),
+      convertWorkerUrl: pathToFileURL(convertWorkerPath),
       embeddedModelDir: join(resources, 'mufun-nano'),
     });
     registerIpc(studio.handlers, isTrustedUrl);

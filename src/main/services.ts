@@ -14,7 +14,6 @@ import type {
 } from '../shared/api.js';
 import { ServiceError } from '../shared/api.js';
 import { providersAvailable } from '../model/runtime.js';
-import { describeModel } from '../model/describe.js';
 import { openCatalog } from './catalog/db.js';
 import { ConversationStore } from './catalog/conversations.js';
 import { LibraryStore } from './catalog/library.js';
@@ -25,11 +24,12 @@ import { ChatEngine } from './chat/engine.js';
 import type { Turn } from './chat/protocol.js';
 import { ScanManager } from './library/scans.js';
 import { isInside } from './library/paths.js';
-import { ModelResolver } from './models.js';
+import { ModelResolver, describeFolder } from './models.js';
 import { trackPeaks } from './peaks.js';
 import { DEFAULT_MEL_BINS, trackSpectrogram } from './spectrogram.js';
 import { datasetsHandlers } from './datasets/service.js';
 import { trainingHandlers } from './training/service.js';
+import { modelsHandlers } from './convert/service.js';
 import type { Db } from './catalog/db.js';
 
 export interface ServiceContext {
@@ -41,6 +41,8 @@ export interface ServiceContext {
   chatWorkerUrl: URL;
   /** The compiled training worker (src/main/training/worker.ts); default: next to the chat worker. */
   trainingWorkerUrl?: URL;
+  /** The compiled conversion worker (src/main/convert/worker.ts); default: next to the chat worker. */
+  convertWorkerUrl?: URL;
   /** A model folder given on the command line (`mufun serve --model`), before MUFUN_MODEL. */
   modelDir?: string;
   /** Where the embedded default model lives, when not the engine's resources/ folder. */
@@ -241,7 +243,7 @@ export function createServices(ctx: ServiceContext): Studio {
       return { cancelled: engine.cancel(active.reqId) };
     },
 
-    'models.describe': async ({ dir }) => describeModel(dir),
+    'models.describe': async ({ dir }) => describeFolder(dir),
     'models.current': async () => models.current(),
     'models.choose': async ({ dir }) => models.choose(dir),
     'models.providers': async () => providersAvailable(),
@@ -254,6 +256,7 @@ export function createServices(ctx: ServiceContext): Studio {
     },
     ...datasetsHandlers(deps),
     ...trainingHandlers(deps),
+    ...modelsHandlers(deps),
   };
 
   return {

@@ -17,6 +17,7 @@ import {
 } from './check.js';
 import { type DatasetCalls, type DatasetEvents, datasetsArgChecks, datasetsEventNames } from './api-datasets.js';
 import { type TrainingCalls, type TrainingEvents, trainingArgChecks, trainingEventNames } from './api-training.js';
+import { type ModelCalls, type ModelEvents, modelsArgChecks, modelsEventNames } from './api-models.js';
 
 // ── Data types ──────────────────────────────────────────────────────────────
 
@@ -223,7 +224,7 @@ export interface ProviderStatus {
 export type NoArgs = Record<string, never>;
 
 /** name → { args, result }. Arguments are always one JSON object (the HTTP body). */
-export interface ApiCalls extends DatasetCalls, TrainingCalls {
+export interface ApiCalls extends DatasetCalls, TrainingCalls, ModelCalls {
   'app.version': { args: NoArgs; result: AppVersion };
 
   'library.folders': { args: NoArgs; result: LibraryFolder[] };
@@ -334,6 +335,7 @@ export const argChecks: { [N in CallName]: Check<CallArgs<N>> } = {
   }),
   ...datasetsArgChecks,
   ...trainingArgChecks,
+  ...modelsArgChecks,
 };
 
 export const callNames = Object.keys(argChecks) as CallName[];
@@ -347,7 +349,7 @@ export type ApiHandlers = { [N in CallName]: (args: CallArgs<N>) => Promise<Call
 
 // ── Events (services → UI) ──────────────────────────────────────────────────
 
-export interface ApiEvents extends DatasetEvents, TrainingEvents {
+export interface ApiEvents extends DatasetEvents, TrainingEvents, ModelEvents {
   'library.scan': ScanProgress;
   /** What the answer is waiting for (loading the model, hearing the audio, generating). */
   'chat.status': { conversationId: number; answerId: number; phase: 'loading-model' | 'hearing' | 'generating' };
@@ -357,7 +359,7 @@ export interface ApiEvents extends DatasetEvents, TrainingEvents {
 }
 export type EventName = keyof ApiEvents;
 export const eventNames: EventName[] = [
-  'library.scan', 'chat.status', 'chat.piece', 'chat.done', 'chat.error', ...datasetsEventNames, ...trainingEventNames,
+  'library.scan', 'chat.status', 'chat.piece', 'chat.done', 'chat.error', ...datasetsEventNames, ...trainingEventNames, ...modelsEventNames,
 ];
 
 export function isEventName(value: unknown): value is EventName {
