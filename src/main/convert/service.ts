@@ -96,10 +96,11 @@ export function modelsHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Model
   function installed(): InstalledModel[] {
     if (!existsSync(root)) return [];
     const out: InstalledModel[] = [];
-    const running = active ? conversions.get(active.id)?.outDir : null;
+    // a folder still being written is not a model yet
+    const running = new Set([...conversions.values()].filter((c) => c.status === 'running').map((c) => c.outDir));
     for (const name of readdirSync(root).sort((a, b) => a.localeCompare(b))) {
       const dir = join(root, name);
-      if (dir === running || !statSync(dir).isDirectory()) continue;
+      if (running.has(dir) || !statSync(dir).isDirectory()) continue;
       const note = readStudioNote(dir);
       const m: InstalledModel = {
         name, dir, format: 'huggingface', dtype: 'float32', source: note?.source ?? null, createdAt: null,

@@ -1,0 +1,92 @@
+// The Models page in Chromium through `mufun serve`: the embedded model's memory estimate, a
+// folder that is not a MuFun checkpoint refused, a small MuFun folder converted to int4 with
+// progress reaching the page, listed with its estimate, chosen for chat, and chat answering with it.
+import { test, expect, type Page } from '@playwright/test';
+import type { Conversion } from '../src/shared/api-models.js';
+import { gotoPage, shot } from './flows.js';
+import { type Serve, api, startServe, tempDir, tinyChatModel } from './helpers.js';
+
+let serve: Serve;
+let model: string;
+const pageErrors: string[] = [];
+
+function watch(page: Page): void {
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
+}
+
+test.beforeAll(async () => {
+  model = tinyChatModel();
+  serve = await startServe({ db: `${tempDir('db')}/catalog.sqlite` });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+});
+
+test('convert a MuFun folder to int4, see it listed with its memory estimate, and chat with it', async ({ page }) => {
+  watch(page);
+  // every conversion event the page receives
+  const received: Conversion[] = [];
+  page.on('websocket', (ws) =>
+    ws.on('framereceived', (f) => {
+      const msg = JSON.parse(String(f.payload)) as { event: string; payload: Conversion };
+      if (msg.event === 'models.conversion') received.push(msg.payload);
+    }),
+  );
+  await page.goto(serve.url);
+  await gotoPage(page, 'Models');
+  // the embedded model, with what loading it takes
+  await expect(page.getByRole('status').filter({ hasText: 'Chat uses mufun-nano' })).toContainText('embedded');
+  await expect(page.getByLabel(/^Memory to load the chat model: about \d+(\.\d+)? MB$/)).toContainText('KV cache');
+  await expect(page.getByText('No installed models yet')).toBeVisible();
+
+  const form = page.getByRole('form', { name: 'Import a Hugging Face model' });
+  // not a MuFun checkpoint: said plainly, nothing installed
+  const empty = tempDir('not-a-model');
+  await form.getByRole('textbox', { name: 'Hugging Face MuFun folder' }).fill(empty);
+  await form.getByRole('button', { name: 'Convert' }).click();
+  await expect(page.getByRole('alert')).toContainText(`Could not convert: ${empty} is not a MuFun checkpoint: ${empty}: no config.json`);
+
+  await form.getByRole('textbox', { name: 'Hugging Face MuFun folder' }).fill(model);
+  await form.getByRole('combobox', { name: 'Weights' }).selectOption('int4');
+  await form.getByRole('textbox', { name: 'Name (optional)' }).fill('Tiny int4');
+  await form.getByRole('button', { name: 'Convert' }).click();
+  const status = page.getByRole('status', { name: 'Conversion' });
+  await expect(status).toContainText(/Converted Tiny-int4 \(int4\): \d+ tensors/);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  // progress reached the page tensor by tensor, ending at the last one
+  const running = received.filter((c) => c.status === 'running' && c.totalTensors > 0);
+  expect(running.length).toBeGreaterThan(0);
+  expect(running.at(-1)!.tensors).toBe(running.at(-1)!.totalTensors);
+  expect(received.at(-1)).toMatchObject({ status: 'done', name: 'Tiny-int4' });
+
+  const table = page.getByRole('table', { name: 'Installed models' });
+  const row = table.getByRole('row').filter({ hasText: 'Tiny-int4' });
+  await expect(row).toContainText('int4');
+  await expect(row).toContainText(`from ${model}`);
+  await expect(row.getByLabel(/^Memory to load Tiny-int4: about [\d.]+ (KB|MB)$/)).toBeVisible();
+  await shot(page, 'models-converted');
+
+  await row.getByRole('button', { name: 'Use Tiny-int4 for chat' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Chat uses Tiny-int4' })).toContainText('chosen here');
+  await expect(row).toContainText('chat uses it');
+  await expect(page.getByLabel(/^Memory to load the chat model: about/)).toContainText('(int4)');
+  const current = await api<{ dir: string }>(serve, 'models.current');
+  expect(current.dir).toMatch(/[/\\]models[/\\]Tiny-int4$/);
+  await shot(page, 'models-chosen');
+
+  await gotoPage(page, 'Chat');
+  await expect(page.getByText(/^Model: /)).toContainText('Tiny-int4');
+  await page.getByText('Generation settings').click();
+  await page.getByRole('spinbutton', { name: 'Max new tokens' }).fill('6');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('textbox', { name: 'Question' }).fill('Hello?');
+  await page.getByRole('button', { name: 'Ask', exact: true }).click();
+  const answer = page.getByRole('article', { name: 'Answer' }).last();
+  await expect(answer.locator('footer')).toContainText('Tiny-int4', { timeout: 30_000 });
+  await expect(answer.locator('footer')).toContainText('6 tokens');
+  expect(pageErrors).toEqual([]);
+});
