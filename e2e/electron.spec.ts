@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { _electron as electron, test, type ElectronApplication } from '@playwright/test';
 import { chatFlow, libraryFlow, playerFlow, resumeFlow } from './flows.js';
+import { journeyFlow } from './journey.js';
 import { ROOT, tempDir, tinyChatModel, writeMusic } from './helpers.js';
 
 const ELECTRON_DIST = join(ROOT, 'node_modules', 'electron', 'dist');
@@ -51,6 +52,18 @@ test('conversations persist across an app restart', async () => {
   const app = await launch();
   try {
     await resumeFlow(await app.firstWindow(), basename(model), 'electron');
+  } finally {
+    await app.close();
+  }
+});
+
+test('the whole journey on the embedded model: ask, label, export/import, finetune, chat with the trained model', async () => {
+  // a fresh catalog and no MUFUN_MODEL, so the app uses its embedded model (resources/mufun-nano)
+  const env = { ...process.env, MUFUN_DB: join(tempDir('electron-journey-db'), 'catalog.sqlite') } as Record<string, string>;
+  delete env.MUFUN_MODEL;
+  const app = await electron.launch({ args: [join(ROOT, 'out', 'main', 'index.js')], cwd: ROOT, env });
+  try {
+    await journeyFlow(await app.firstWindow(), writeMusic(), 'electron-journey');
   } finally {
     await app.close();
   }
