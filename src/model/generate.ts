@@ -87,6 +87,82 @@ export async function* generateTokens(
   return stats;
 }
 
+/**
+ * `seeds.length` answers to one prompt, decoded together (GRPO's group of G completions): the
+ * prompt is prefilled once, its KV cache copied to G rows, then each step runs all G rows in one
+ * batch, each row sampling with its own seed. A row that stopped rides along until every row
+ * has, its extra tokens dropped. Row r gives what generateTokens with seed r would (to float
+ * rounding of the batched matmuls).
+ */
+export async function generateGroup(
+  model: MufunModel, plan: SplicePlan, audioEmbeds: Float32Array | null, seeds: number[], o: GenerateOptions = {},
+): Promise<{ tokens: number[]; stopped: boolean }[]> {
+  const n = seeds.length;
+  if (plan.batch !== 1) throw new Error('generateGroup takes one prompt row');
+  if (!n) return [];
+  const maxNew = o.maxNewTokens ?? 256;
+  const stop = new Set(o.stopTokens ?? []);
+  const s = await model.llm('generate');
+  const V = model.config.llm.vocabSize;
+  const len = plan.rowLengths[0];
+  const one = model.newCache();
+  let out = await s.run({ ...model.feeds(plan, audioEmbeds), ...one.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(len - 1)), [1]) });
+  const cache = model.newCache(n);
+  cache.update(await replicateRows(out, model.config.llm.layers, n));
+  one.dispose();
+
+  const samplers = seeds.map((seed) => new Sampler({ ...o, seed }));
+  const rows = seeds.map(() => ({ tokens: [] as number[], stopped: false, done: false }));
+  const D = model.config.llm.hiddenSize;
+  const zeroAudio = new ort.Tensor('float32', new Float32Array(D), [1, D]);
+  const column = (v: bigint[]) => new ort.Tensor('int64', BigInt64Array.from(v), [n, 1]);
+  try {
+    for (let step = 0; ; step++) {
+      for (let r = 0; r < n; r++) {
+        const row = rows[r];
+        if (row.done) continue;
+        // the prefill gave one row of logits for all; decode steps one row each
+        const logits = (out.logits.data as Float32Array).subarray(step === 0 ? 0 : r * V, (step === 0 ? 0 : r * V) + V);
+        const t = samplers[r].next(logits, row.tokens);
+        row.tokens.push(t);
+        if (stop.has(t)) row.stopped = row.done = true;
+        else if (row.tokens.length >= maxNew) row.done = true;
+      }
+      if (rows.every((r) => r.done) || o.signal?.aborted) break;
+      const pos = cache.length;
+      out = await s.run({
+        input_ids: column(rows.map((r) => BigInt(r.tokens[r.tokens.length - 1]))),
+        audio_embeds: zeroAudio,
+        audio_index: column(rows.map(() => 0n)),
+        is_audio: new ort.Tensor('bool', new Uint8Array(n), [n, 1]),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(n * (pos + 1)).fill(1n), [n, pos + 1]),
+        position_ids: column(rows.map(() => BigInt(pos))),
+        ...cache.feeds(),
+        logits_rows: new ort.Tensor('int64', BigInt64Array.from(rows.map((_, r) => BigInt(r))), [n]),
+      });
+      cache.update(out);
+    }
+  } finally {
+    cache.dispose();
+  }
+  return rows.map((r) => ({ tokens: r.tokens, stopped: r.stopped }));
+}
+
+/** present_* of a one-row run, repeated to `n` rows (downloaded first when they live on the GPU). */
+async function replicateRows(out: Record<string, ort.Tensor>, layers: number, n: number): Promise<Record<string, ort.Tensor>> {
+  const rep: Record<string, ort.Tensor> = {};
+  for (let i = 0; i < layers; i++) {
+    for (const name of [`present_key.${i}`, `present_value.${i}`]) {
+      const t = out[name];
+      const src = (t.location === 'gpu-buffer' ? await t.getData(true) : t.data) as Float32Array | Uint16Array;
+      const dst = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(src.length * n);
+      for (let r = 0; r < n; r++) dst.set(src, r * src.length);
+      rep[name] = new ort.Tensor(t.type as 'float32', dst as Float32Array, [n, ...t.dims.slice(1)]);
+    }
+  }
+  return rep;
+}
+
 /** Greedy tokens after a single-row prompt (no stop token: exactly `maxNew` tokens). */
 export async function greedyTokens(model: MufunModel, plan: SplicePlan, audioEmbeds: Float32Array | null, maxNew: number): Promise<number[]> {
   const tokens: number[] = [];

@@ -2,7 +2,8 @@
 // MuFun-Instruct with TRL's GRPOTrainer. Per optimizer step:
 //   1. rollouts: every prompt of the step (audio + question; the last gpt turn is the ground
 //      truth) gets G sampled completions from the current policy (the weights being trained,
-//      overlaid on the checkpoint) through the engine's KV-cache generation;
+//      overlaid on the checkpoint), each group decoded as one batch (generateGroup: one prefill,
+//      G rows per step);
 //   2. rewards (rewards.ts), combined with weights; advantages normalised within each group;
 //   3. the rollout policy's log-probs ("old") and the frozen reference model's (the starting
 //      weights; for LoRA the base without adapters) from forward-only graphs, once per rollout;
@@ -24,7 +25,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Checkpoint } from '../checkpoint.js';
-import { generateTokens } from '../generate.js';
+import { generateGroup } from '../generate.js';
 import { loraAttachment } from '../lora.js';
 import { MufunModel } from '../mufun.js';
 import { type RuntimeOptions, createSession } from '../runtime.js';
@@ -215,16 +216,14 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
           embeds.push(await policy.encodeClips(m));
         }
         const audio = embeds.length ? concatF32(embeds) : null;
-        for (let k = 0; k < G; k++) {
-          const plan = planSplice([{ ids: p.ids }], clips, model.tokensPerClip);
-          const room = Math.max(1, Math.min(c.maxCompletionLength, c.maxLength - plan.length));
-          const tokens: number[] = [];
-          const it = generateTokens(policy, plan, audio, policy.newCache(), {
-            temperature: c.temperature, topP: c.topP, topK: c.topK, seed: seedOf(c.seed, rolloutIndex, first + gi, k),
-            maxNewTokens: room, stopTokens: [...stops],
-          });
-          for await (const id of it) tokens.push(id);
-          const stopped = tokens.length > 0 && stops.has(tokens[tokens.length - 1]);
+        // the group's G answers decoded together: one prefill, G rows per step
+        const plan = planSplice([{ ids: p.ids }], clips, model.tokensPerClip);
+        const room = Math.max(1, Math.min(c.maxCompletionLength, c.maxLength - plan.length));
+        const seeds = Array.from({ length: G }, (_, k) => seedOf(c.seed, rolloutIndex, first + gi, k));
+        const group = await generateGroup(policy, plan, audio, seeds, {
+          temperature: c.temperature, topP: c.topP, topK: c.topK, maxNewTokens: room, stopTokens: [...stops],
+        });
+        for (const { tokens, stopped } of group) {
           const text = tokenizer.decode(stopped ? tokens.slice(0, -1) : tokens, { skipSpecialTokens: true });
           rollouts.push({ sample: p.sample, promptIds: p.ids, completion: tokens, text, stopped, group: gi });
         }
