@@ -3,7 +3,7 @@
 #   synthetic music with ground truth → fresh weights → connector warm-up (captions, pretrain
 #   template) → full training (every part, qwen2_instruct) → per-task test accuracy → resources/.
 # Every stage resumes where it stopped; re-running skips what is done.
-#   WORK=/tmp/mufun-nano CLIPS=1200 EPOCHS=2 THREADS=2 bash recipes/mufun-nano/recipe.sh
+#   WORK=/tmp/mufun-nano CLIPS=1200 EPOCHS=1 THREADS=2 bash recipes/mufun-nano/recipe.sh   (v1: EPOCHS=1, TOWER=full)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
