@@ -148,9 +148,10 @@ export function modelsHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Model
     },
 
     'models.convert': async ({ source, dtype, name }) => {
-      if (active) {
-        const c = conversions.get(active.id)!;
-        throw new ServiceError('failed', `a conversion is running (${c.name}); wait for it or cancel it first`);
+      // A finished conversion's worker may still be exiting: only a running one blocks the next.
+      const running = active && conversions.get(active.id)!;
+      if (running && running.status === 'running') {
+        throw new ServiceError('failed', `a conversion is running (${running.name}); wait for it or cancel it first`);
       }
       const parameters = await checkSource(source);
       const base = folderName(name ?? '') || folderName(`${basename(source)}-${dtype}`) || `model-${dtype}`;

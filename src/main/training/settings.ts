@@ -4,7 +4,7 @@
 // as `mufun grpo` takes them. Every problem is reported at once, by flag name.
 import { TRAIN_OPTION_SPECS, TrainOptionsError, type TrainOptions, parseTrainOptions, trainDefaults } from '../../model/train/options.js';
 import { BUILTIN_REWARDS, parseRewardSpec } from '../../model/train/rewards.js';
-import { GRPO_LOSS_TYPES, type GrpoLossType } from '../../model/train/grpo.js';
+import { GRPO_LOSS_TYPES, type GrpoConfig, type GrpoLossType } from '../../model/train/grpo.js';
 import { type TrainerConfig, trainerConfigFrom } from '../../model/train/trainer.js';
 import type { TrainingKind, TrainingSettingValue, TrainingSettings } from '../../shared/api-training.js';
 
@@ -19,21 +19,11 @@ export const GRPO_SH_DEFAULTS: Record<string, TrainingSettingValue> = {
   model_max_length: 8192, eval_strategy: 'no', output_dir: 'checkpoints/mufun-grpo',
 };
 
-export interface GrpoSettings {
-  numGenerations: number;
-  beta: number;
-  epsilon: number;
-  epsilonHigh?: number;
-  temperature: number;
-  topP: number;
-  topK: number;
-  maxCompletionLength: number;
-  numIterations: number;
-  lossType: GrpoLossType;
-  scaleRewards: boolean;
+/** GRPO's own settings as the runner takes them, with rewards still by name (`mufun grpo --reward`). */
+export type GrpoSettings = Omit<GrpoConfig, keyof TrainerConfig | 'rewards'> & {
   /** name:weight, as `mufun grpo --reward` */
   rewards: string[];
-}
+};
 
 type GrpoSpec = { flag: string; key: keyof GrpoSettings; parse: (v: TrainingSettingValue) => unknown };
 
