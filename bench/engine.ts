@@ -28,7 +28,7 @@ export interface EngineBenchOptions {
   baselineArgs?: Record<string, string | number>;
   /** GPU providers: keep the KV cache in device memory between decode steps (default true) */
   kvOnDevice?: boolean;
-  /** onnxruntime's fused kernels in the LLM graphs (default: on GPU providers) */
+  /** onnxruntime's fused kernels in the LLM graphs (default on) */
   fused?: boolean;
   /** keep exported graphs here (shared between runs, not deleted); default a temporary folder */
   cacheDir?: string;

@@ -125,7 +125,7 @@ export interface LlmGraphOptions {
   dtype?: FloatType;
   /** linear layers and the LM head weight-only quantized (MatMulNBits); norms and embeddings stay float. */
   quant?: QuantSpec | null;
-  /** fused kernels for GPU providers (see Graph.fused); part of the graph's name. */
+  /** onnxruntime's fused kernels (see Graph.fused); part of the graph's name. */
   fused?: boolean;
 }
 

@@ -118,9 +118,12 @@ export class MufunModel {
     variant === 'generate' && this.kvOnDevice ? { outputsOnDevice: KvCache.outputNames(this.config.llm) } : {});
   }
 
-  /** onnxruntime's fused kernels in inference graphs: by default on GPU providers (fewer dispatches per token). */
+  /**
+   * onnxruntime's fused kernels in inference graphs, on by default: fewer dispatches per token on
+   * GPUs (decode +25 % on WebGPU), and +8 % decode / prefill on the CPU (small config, 2 threads).
+   */
   get fusedKernels(): boolean {
-    return this.runtime.fused ?? (this.runtime.ep ?? 'cpu') !== 'cpu';
+    return this.runtime.fused ?? true;
   }
 
   /** Whether decode keeps its KV cache in GPU memory (GPU providers, unless turned off). */

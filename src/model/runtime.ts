@@ -34,7 +34,7 @@ export interface RuntimeOptions {
    * otherwise every step copies all layers' keys and values to the host and back.
    */
   kvOnDevice?: boolean;
-  /** onnxruntime's fused kernels in inference graphs (default: on GPU providers, off on the CPU). */
+  /** onnxruntime's fused kernels (SimplifiedLayerNormalization, RotaryEmbedding) in inference graphs (default on). */
   fused?: boolean;
 }
 

@@ -68,8 +68,8 @@ export class Graph {
   private counter = 0;
   private scopes: string[] = [];
   /**
-   * Use onnxruntime's fused kernels where a GPU provider has them (SimplifiedLayerNormalization
-   * for RMSNorm: one dispatch instead of seven). Inference graphs only: autodiff knows the
+   * Use onnxruntime's fused kernels (SimplifiedLayerNormalization for RMSNorm: one dispatch
+   * instead of seven; RotaryEmbedding for RoPE). Inference graphs only: autodiff knows the
    * standard ops alone.
    */
   fused = false;
