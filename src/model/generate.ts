@@ -22,6 +22,25 @@ export interface GenerationStats {
 }
 
 /**
+ * The feeds of one decode step: each row's last token at position `pos` after `pos` cached
+ * positions (no audio), and its logits (row r of the output).
+ */
+function decodeFeeds(model: MufunModel, cache: KvCache, last: number[]): Record<string, ort.Tensor> {
+  const n = last.length, pos = cache.length, D = model.config.llm.hiddenSize;
+  const column = (v: bigint) => new ort.Tensor('int64', new BigInt64Array(n).fill(v), [n, 1]);
+  return {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(last, BigInt), [n, 1]),
+    audio_embeds: new ort.Tensor('float32', new Float32Array(D), [1, D]),
+    audio_index: column(0n),
+    is_audio: new ort.Tensor('bool', new Uint8Array(n), [n, 1]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(n * (pos + 1)).fill(1n), [n, pos + 1]),
+    position_ids: column(BigInt(pos)),
+    ...cache.feeds(),
+    logits_rows: new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, r) => BigInt(r)), [n]),
+  };
+}
+
+/**
  * Continues `cache` with a one-row plan (its positions follow the cached ones) and yields
  * each new token; returns the stats. Stop tokens are yielded too, so callers see why it ended.
  */
@@ -49,8 +68,6 @@ export async function* generateTokens(
 
   const generated: number[] = [];
   let tFirst = 0;
-  const zeroAudio = new ort.Tensor('float32', new Float32Array(model.config.llm.hiddenSize), [1, model.config.llm.hiddenSize]);
-  const one = (v: bigint) => new ort.Tensor('int64', BigInt64Array.of(v), [1, 1]);
   for (;;) {
     const next = sampler.next((out.logits.data as Float32Array).subarray(0, V), generated);
     generated.push(next);
@@ -69,17 +86,7 @@ export async function* generateTokens(
       stats.stopReason = 'cancelled';
       break;
     }
-    const pos = cache.length;
-    out = await s.run({
-      input_ids: one(BigInt(next)),
-      audio_embeds: zeroAudio,
-      audio_index: one(0n),
-      is_audio: new ort.Tensor('bool', Uint8Array.of(0), [1, 1]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(pos + 1).fill(1n), [1, pos + 1]),
-      position_ids: one(BigInt(pos)),
-      ...cache.feeds(),
-      logits_rows: new ort.Tensor('int64', BigInt64Array.of(0n), [1]),
-    });
+    out = await s.run(decodeFeeds(model, cache, [next]));
     cache.update(out);
   }
   const decodeMs = performance.now() - tFirst;
@@ -113,9 +120,6 @@ export async function generateGroup(
 
   const samplers = seeds.map((seed) => new Sampler({ ...o, seed }));
   const rows = seeds.map(() => ({ tokens: [] as number[], stopped: false, done: false }));
-  const D = model.config.llm.hiddenSize;
-  const zeroAudio = new ort.Tensor('float32', new Float32Array(D), [1, D]);
-  const column = (v: bigint[]) => new ort.Tensor('int64', BigInt64Array.from(v), [n, 1]);
   try {
     for (let step = 0; ; step++) {
       for (let r = 0; r < n; r++) {
@@ -129,17 +133,7 @@ export async function generateGroup(
         else if (row.tokens.length >= maxNew) row.done = true;
       }
       if (rows.every((r) => r.done) || o.signal?.aborted) break;
-      const pos = cache.length;
-      out = await s.run({
-        input_ids: column(rows.map((r) => BigInt(r.tokens[r.tokens.length - 1]))),
-        audio_embeds: zeroAudio,
-        audio_index: column(rows.map(() => 0n)),
-        is_audio: new ort.Tensor('bool', new Uint8Array(n), [n, 1]),
-        attention_mask: new ort.Tensor('int64', new BigInt64Array(n * (pos + 1)).fill(1n), [n, pos + 1]),
-        position_ids: column(rows.map(() => BigInt(pos))),
-        ...cache.feeds(),
-        logits_rows: new ort.Tensor('int64', BigInt64Array.from(rows.map((_, r) => BigInt(r))), [n]),
-      });
+      out = await s.run(decodeFeeds(model, cache, rows.map((r) => r.tokens[r.tokens.length - 1])));
       cache.update(out);
     }
   } finally {
