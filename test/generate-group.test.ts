@@ -46,3 +46,17 @@ describe('generateGroup', () => {
     expect(rows[1].tokens).toEqual(await alone(22, { ...o, stopTokens: [stopToken] }));
   });
 });
+
+describe('minNewTokens (transformers min_new_tokens)', () => {
+  it('no stop token is chosen before the minimum, in one generation and in a group', async () => {
+    const greedy = await greedyTokens(model, plan(), null, 12);
+    const stopToken = greedy[0]; // greedy would stop at once
+    expect(await alone(0, { maxNewTokens: 12, stopTokens: [stopToken] })).toEqual([stopToken]);
+
+    const held = await alone(0, { maxNewTokens: 12, minNewTokens: 6, stopTokens: [stopToken] });
+    expect(held.slice(0, 6)).not.toContain(stopToken);
+    expect(held.length).toBeGreaterThanOrEqual(6);
+    const rows = await generateGroup(model, plan(), null, [1, 2], { maxNewTokens: 12, minNewTokens: 6, stopTokens: [stopToken] });
+    for (const r of rows) expect(r.tokens).toEqual(held);
+  });
+});

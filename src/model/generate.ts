@@ -8,6 +8,8 @@ import type { SplicePlan } from './splice.js';
 
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens?: number;
+  /** the stop tokens cannot be chosen before this many new tokens (transformers' min_new_tokens) */
+  minNewTokens?: number;
   /** tokens that end the answer (the template's end token, the tokenizer's eos) */
   stopTokens?: number[];
   signal?: AbortSignal;
@@ -40,6 +42,12 @@ function decodeFeeds(model: MufunModel, cache: KvCache, last: number[]): Record<
   };
 }
 
+/** transformers' MinNewTokensLengthLogitsProcessor: too early to stop, so no stop token wins. */
+function holdStops(logits: Float32Array, stop: Set<number>, generated: number, minNew: number): Float32Array {
+  if (generated < minNew) for (const t of stop) if (t < logits.length) logits[t] = -Infinity;
+  return logits;
+}
+
 /**
  * Continues `cache` with a one-row plan (its positions follow the cached ones) and yields
  * each new token; returns the stats. Stop tokens are yielded too, so callers see why it ended.
@@ -49,6 +57,7 @@ export async function* generateTokens(
 ): AsyncGenerator<number, GenerationStats> {
   if (plan.batch !== 1) throw new Error('generateTokens takes one row');
   const maxNew = o.maxNewTokens ?? 256;
+  const minNew = o.minNewTokens ?? 0;
   const stop = new Set(o.stopTokens ?? []);
   const sampler = new Sampler(o);
   const s = await model.llm('generate');
@@ -69,7 +78,7 @@ export async function* generateTokens(
   const generated: number[] = [];
   let tFirst = 0;
   for (;;) {
-    const next = sampler.next((out.logits.data as Float32Array).subarray(0, V), generated);
+    const next = sampler.next(holdStops((out.logits.data as Float32Array).subarray(0, V), stop, generated.length, minNew), generated);
     generated.push(next);
     if (generated.length === 1) {
       tFirst = performance.now();
@@ -108,6 +117,7 @@ export async function generateGroup(
   if (plan.batch !== 1) throw new Error('generateGroup takes one prompt row');
   if (!n) return [];
   const maxNew = o.maxNewTokens ?? 256;
+  const minNew = o.minNewTokens ?? 0;
   const stop = new Set(o.stopTokens ?? []);
   const s = await model.llm('generate');
   const V = model.config.llm.vocabSize;
@@ -127,7 +137,7 @@ export async function generateGroup(
         if (row.done) continue;
         // the prefill gave one row of logits for all; decode steps one row each
         const logits = (out.logits.data as Float32Array).subarray(step === 0 ? 0 : r * V, (step === 0 ? 0 : r * V) + V);
-        const t = samplers[r].next(logits, row.tokens);
+        const t = samplers[r].next(holdStops(logits, stop, row.tokens.length, minNew), row.tokens);
         row.tokens.push(t);
         if (stop.has(t)) row.stopped = row.done = true;
         else if (row.tokens.length >= maxNew) row.done = true;

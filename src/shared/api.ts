@@ -142,6 +142,8 @@ export interface MelSpectrogram {
 
 export interface GenerationSettings {
   maxNewTokens: number;
+  /** No stop before this many tokens (transformers' min_new_tokens); 0 = none. */
+  minNewTokens: number;
   /** 0 = greedy. */
   temperature: number;
   topK: number;
@@ -269,6 +271,7 @@ const path = () => string({ nonEmpty: true, maxLength: 4096 });
 
 export const generationCheck: Check<GenerationSettings> = object({
   maxNewTokens: number({ min: 1, max: 4096, integer: true }),
+  minNewTokens: number({ min: 0, max: 4096, integer: true }),
   temperature: number({ min: 0, max: 10 }),
   topK: number({ min: 0, max: 100_000, integer: true }),
   topP: refine(number({ min: 0, max: 1 }), (p) => (p > 0 ? null : 'expected more than 0')),

@@ -27,7 +27,7 @@ const num = (what: string) => (v: string) => {
 
 interface ChatCliOptions {
   model?: string; tokenizer?: string; audio: string[]; seg: string[]; ep: ExecutionProvider; dtype: 'float32' | 'float16';
-  threads?: number; template: TemplateName; maxNewTokens: number; temperature: number; topK?: number; topP?: number;
+  threads?: number; template: TemplateName; maxNewTokens: number; minNewTokens?: number; temperature: number; topK?: number; topP?: number;
   repetitionPenalty?: number; seed?: number; json?: boolean;
 }
 
@@ -44,6 +44,7 @@ export function chatCommand(): Command {
     .option('--threads <n>', 'CPU threads', parseThreads)
     .option('--template <name>', `prompt template (${TEMPLATE_NAMES.join(', ')})`, 'qwen2_instruct')
     .option('--max-new-tokens <n>', 'answer length limit', parseThreads, 256)
+    .option('--min-new-tokens <n>', 'no end of answer before this many tokens', parseThreads)
     .option('--temperature <t>', '0 = greedy', num('temperature'), 0)
     .option('--top-k <k>', 'sample from the k most likely tokens', parseThreads)
     .option('--top-p <p>', 'nucleus sampling', num('top-p'))
@@ -57,7 +58,7 @@ export function chatCommand(): Command {
       const tokenizer = Tokenizer.fromDir(o.tokenizer ?? dir);
       const conv = new Conversation(model, tokenizer, { template: o.template });
       const gen: GenerateOptions = {
-        maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
+        maxNewTokens: o.maxNewTokens, minNewTokens: o.minNewTokens, temperature: o.temperature, topK: o.topK, topP: o.topP,
         repetitionPenalty: o.repetitionPenalty, seed: o.seed,
       };
       const segs = o.seg.map(parseSeg);

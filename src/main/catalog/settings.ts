@@ -4,6 +4,7 @@ import type { Db } from './db.js';
 
 export const DEFAULT_GENERATION: GenerationSettings = {
   maxNewTokens: 256,
+  minNewTokens: 0,
   temperature: 0,
   topK: 0,
   topP: 1,
@@ -20,7 +21,11 @@ export class SettingsStore {
     const rows = this.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
     const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
     for (const r of rows) {
-      if (Object.hasOwn(DEFAULT_SETTINGS, r.key)) out[r.key] = JSON.parse(r.value);
+      if (!Object.hasOwn(DEFAULT_SETTINGS, r.key)) continue;
+      const value = JSON.parse(r.value);
+      // An object saved by an older version gets the fields added since from the defaults.
+      const fallback = DEFAULT_SETTINGS[r.key as keyof Settings];
+      out[r.key] = fallback && typeof fallback === 'object' && value && typeof value === 'object' ? { ...fallback, ...value } : value;
     }
     return out as unknown as Settings;
   }

@@ -1,5 +1,5 @@
 // Messages between the chat host (main thread) and the chat worker (worker_thread).
-import type { ProviderName } from '../../shared/api.js';
+import type { GenerationSettings, ProviderName } from '../../shared/api.js';
 
 export interface AskInput {
   prompt: string;
@@ -7,14 +7,7 @@ export interface AskInput {
   segs: ([number, number] | null)[];
 }
 
-export interface AskGeneration {
-  maxNewTokens: number;
-  temperature: number;
-  topK: number;
-  topP: number;
-  repetitionPenalty: number;
-  seed: number;
-}
+export type AskGeneration = GenerationSettings;
 
 export interface Turn {
   from: 'human' | 'gpt';
