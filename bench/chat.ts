@@ -14,13 +14,17 @@ import { encodeConversation } from '../src/model/template.js';
 import { Tokenizer } from '../src/model/tokenizer.js';
 import { torchBench } from './baseline.js';
 
+export const CHAT_VARIANTS = ['float32', 'float32-full-head', 'int8', 'int4'] as const;
+export type ChatVariant = (typeof CHAT_VARIANTS)[number];
+
 export interface ChatBenchOptions {
   config: string;
   threads: number;
   ep: ExecutionProvider;
   newTokens: number;
   baseline: boolean;
-  variants: ('float32' | 'int8' | 'int4')[];
+  /** float32: as chat runs it (screened LM head on the CPU); float32-full-head: the whole head each token */
+  variants: ChatVariant[];
 }
 
 const QUESTION_TOKENS = 50;
@@ -54,7 +58,8 @@ export async function chatBench(o: ChatBenchOptions): Promise<Record<string, unk
   try {
     for (const variant of o.variants) {
       const runtime: RuntimeOptions = { ep: o.ep, threads: o.threads, cacheDir: join(dir, 'cache') };
-      if (variant !== 'float32') runtime.quant = variant;
+      if (variant === 'int8' || variant === 'int4') runtime.quant = variant;
+      if (variant === 'float32-full-head') runtime.headScreen = false;
       const model = MufunModel.fromConfig(raw, new SyntheticWeights(), runtime);
       try {
         const ask = async () => {

@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { greedyTokens } from '../src/model/generate.js';
+import { greedyTokens, screenFeeds } from '../src/model/generate.js';
 import { MufunModel } from '../src/model/mufun.js';
 import type { QuantMode } from '../src/model/quant.js';
+import { Sampler } from '../src/model/sampling.js';
 import type { ExecutionProvider } from '../src/model/runtime.js';
 import { type SplicePlan, planSplice } from '../src/model/splice.js';
 import { SyntheticWeights } from '../src/model/synthetic.js';
@@ -39,7 +40,7 @@ async function llmTimes(model: MufunModel, plan: SplicePlan, o: EngineBenchOptio
   const gen = await model.llm('generate');
   const prefill_ms = await bestMs(async () => {
     const out = await gen.run({ ...model.feeds(plan, null), ...model.newCache().feeds(),
-      logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]) });
+      logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(o.prompt - 1)), [1]), ...screenFeeds(gen, [{ sampler: new Sampler(), generated: [] }]) });
     for (const t of Object.values(out)) if (t.location === 'gpu-buffer') t.dispose();
   });
   const tDecode = await bestMs(() => greedyTokens(model, plan, null, o.newTokens + 1), 2);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../src/model/runtime.js';
 import { QUANT_MODES, type QuantMode } from '../src/model/quant.js';
+import type { ChatVariant } from './chat.js';
 import { engineBench } from './engine.js';
 
 function parseQuant(v: string): QuantMode {
@@ -50,13 +51,16 @@ p.command('chat')
   .option('--threads <n>', 'CPU threads, ours and PyTorch', '2')
   .option('--ep <provider>', `execution provider (${EXECUTION_PROVIDERS.join(', ')})`, 'cpu')
   .option('--new <n>', 'decoded tokens', '32')
-  .option('--variants <list>', 'weights: comma-separated float32,int8,int4', 'float32,int4')
+  .option('--variants <list>', 'weights: comma-separated float32 (screened LM head on the CPU), float32-full-head, int8, int4', 'float32,float32-full-head,int4')
   .option('--no-baseline', 'skip PyTorch')
   .action(async (o) => {
-    const { chatBench } = await import('./chat.js');
+    const { chatBench, CHAT_VARIANTS } = await import('./chat.js');
     const r = await chatBench({
       config: o.config, threads: Number(o.threads), ep: o.ep as ExecutionProvider, newTokens: Number(o.new), baseline: o.baseline,
-      variants: String(o.variants).split(',') as ('float32' | 'int8' | 'int4')[],
+      variants: String(o.variants).split(',').map((v) => {
+        if (!(CHAT_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v} (known: ${CHAT_VARIANTS.join(', ')})`);
+        return v as ChatVariant;
+      }),
     });
     console.log(JSON.stringify(r, null, 1));
   });

@@ -24,6 +24,24 @@ export interface GenerationStats {
 }
 
 /**
+ * What a screened LM head (arch/head-screen.ts) needs to keep every token each row can choose:
+ * the sampling window and the tokens a repetition penalty will lower. Nothing for a full head.
+ */
+export function screenFeeds(s: ort.InferenceSession, rows: { sampler: Sampler; generated: readonly number[] }[]): Record<string, ort.Tensor> {
+  if (!s.inputNames.includes('always_ids')) return {};
+  const ids = rows.map((r) => r.sampler.penalized(r.generated));
+  const n = Math.max(1, ...ids.map((x) => x.length));
+  const flat = new BigInt64Array(rows.length * n); // short rows repeat their ids (or keep token 0): only more work
+  ids.forEach((x, r) => {
+    for (let i = 0; i < n && x.length; i++) flat[r * n + i] = BigInt(x[i % x.length]);
+  });
+  return {
+    logits_window: new ort.Tensor('float32', Float32Array.of(Math.max(...rows.map((r) => r.sampler.window))), [1]),
+    always_ids: new ort.Tensor('int64', flat, [rows.length, n]),
+  };
+}
+
+/**
  * The feeds of one decode step: each row's last token at position `pos` after `pos` cached
  * positions (no audio), and its logits (row r of the output).
  */
@@ -72,7 +90,9 @@ export async function* generateTokens(
   // The new positions continue the cached ones: shift positions, widen the mask.
   feeds.position_ids = new ort.Tensor('int64', plan.positionIds.map((p) => p + BigInt(past)), [1, n]);
   feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(past + n).fill(1n), [1, past + n]);
-  let out = await s.run({ ...feeds, ...cache.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]) });
+  let out = await s.run({
+    ...feeds, ...cache.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]), ...screenFeeds(s, [{ sampler, generated: [] }]),
+  });
   cache.update(out);
 
   const generated: number[] = [];
@@ -95,7 +115,7 @@ export async function* generateTokens(
       stats.stopReason = 'cancelled';
       break;
     }
-    out = await s.run(decodeFeeds(model, cache, [next]));
+    out = await s.run({ ...decodeFeeds(model, cache, [next]), ...screenFeeds(s, [{ sampler, generated }]) });
     cache.update(out);
   }
   const decodeMs = performance.now() - tFirst;
@@ -123,12 +143,15 @@ export async function generateGroup(
   const V = model.config.llm.vocabSize;
   const len = plan.rowLengths[0];
   const one = model.newCache();
-  let out = await s.run({ ...model.feeds(plan, audioEmbeds), ...one.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(len - 1)), [1]) });
+  const samplers = seeds.map((seed) => new Sampler({ ...o, seed }));
+  let out = await s.run({
+    ...model.feeds(plan, audioEmbeds), ...one.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(len - 1)), [1]),
+    ...screenFeeds(s, [{ sampler: samplers[0], generated: [] }]),
+  });
   const cache = model.newCache(n);
   cache.update(await replicateRows(out, model.config.llm.layers, n));
   one.dispose();
 
-  const samplers = seeds.map((seed) => new Sampler({ ...o, seed }));
   const rows = seeds.map(() => ({ tokens: [] as number[], stopped: false, done: false }));
   try {
     for (let step = 0; ; step++) {
@@ -143,7 +166,10 @@ export async function generateGroup(
         else if (row.tokens.length >= maxNew) row.done = true;
       }
       if (rows.every((r) => r.done) || o.signal?.aborted) break;
-      out = await s.run(decodeFeeds(model, cache, rows.map((r) => r.tokens[r.tokens.length - 1])));
+      out = await s.run({
+        ...decodeFeeds(model, cache, rows.map((r) => r.tokens[r.tokens.length - 1])),
+        ...screenFeeds(s, rows.map((r, i) => ({ sampler: samplers[i], generated: r.tokens }))),
+      });
       cache.update(out);
     }
   } finally {

@@ -3,6 +3,7 @@
 // optional KV cache and an optional shifted cross-entropy loss).
 import { connectorFor } from './arch/connector.js';
 import { Params } from './arch/params.js';
+import type { ScreenInputs } from './arch/head-screen.js';
 import type { KvPair } from './arch/qwen3.js';
 import { poolFeatures } from './arch/whisper.js';
 import type { WeightSource } from './checkpoint.js';
@@ -103,12 +104,12 @@ export function batchInputs(g: Graph): BatchInputs {
 
 /** splice → decoder → logits (all positions, or the flat rows asked for). p: the LLM's params. */
 export function languageModel(
-  p: Params, cfg: MufunConfig, b: BatchInputs, audioEmbeds: Value, io: { past: KvPair[] | null; rows: Value | null },
+  p: Params, cfg: MufunConfig, b: BatchInputs, audioEmbeds: Value, io: { past: KvPair[] | null; rows: Value | null; screen?: ScreenInputs | null },
 ): { logits: Value; present: KvPair[]; embeds: Value } {
   const c = cfg.llm;
   const embedTokens = p.get('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
   const embeds = spliceEmbeds(embedTokens, b.ids, toDtype(audioEmbeds, p.dtype), b.audioIndex, b.isAudio, b.attentionMask);
-  const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask: b.attentionMask, positionIds: b.positionIds, past: io.past, rowsForLogits: io.rows });
+  const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask: b.attentionMask, positionIds: b.positionIds, past: io.past, rowsForLogits: io.rows, screen: io.screen });
   return { ...out, embeds };
 }
 
@@ -127,6 +128,11 @@ export interface LlmGraphOptions {
   quant?: QuantSpec | null;
   /** onnxruntime's fused kernels (see Graph.fused); part of the graph's name. */
   fused?: boolean;
+  /**
+   * 'rows' logits from the screened LM head (arch/head-screen.ts): inputs logits_window and
+   * always_ids; logits exact where a choice can fall, −inf elsewhere. float32, unquantized.
+   */
+  screenHead?: boolean;
 }
 
 export type FloatType = 'float32' | 'float16';
@@ -139,7 +145,8 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
   const c = cfg.llm;
   const dtype = o.dtype ?? 'float32';
   const q = o.quant ? `_${specTag(o.quant)}` : '';
-  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}${o.fused ? '_fused' : ''}`);
+  const screen = !!o.screenHead && o.logits === 'rows' && !o.loss;
+  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}${o.fused ? '_fused' : ''}${screen ? '_screen' : ''}`);
   g.fused = !!o.fused && !o.loss;
   const p = Params.root(g, src, dtype, o.quant ?? null).sub(LLM_PREFIX);
   const b = batchInputs(g);
@@ -151,8 +158,11 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
       }))
     : null;
   const rows = o.logits === 'rows' ? g.input('logits_rows', 'int64', ['rows']) : null;
+  const screenInputs = screen
+    ? { window: g.input('logits_window', 'float32', [1]), alwaysIds: g.input('always_ids', 'int64', ['rows', 'always']) }
+    : null;
 
-  const out = languageModel(p, cfg, b, audioEmbeds, { past, rows });
+  const out = languageModel(p, cfg, b, audioEmbeds, { past, rows, screen: screenInputs });
   p.check('language model');
 
   g.output(out.logits, 'logits', 'float32', o.logits === 'rows' ? ['rows', c.vocabSize] : ['batch', 'seq', c.vocabSize]);

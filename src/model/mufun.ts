@@ -114,7 +114,9 @@ export class MufunModel {
 
   llm(variant: LlmVariant): Promise<ort.InferenceSession> {
     return this.session(`llm_${variant}`, () =>
-      buildLlmGraph(this.config, this.weights, { ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant, fused: this.fusedKernels }),
+      buildLlmGraph(this.config, this.weights, {
+        ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant, fused: this.fusedKernels, screenHead: variant === 'generate' && this.headScreen,
+      }),
     variant === 'generate' && this.kvOnDevice ? { outputsOnDevice: KvCache.outputNames(this.config.llm) } : {});
   }
 
@@ -124,6 +126,14 @@ export class MufunModel {
    */
   get fusedKernels(): boolean {
     return this.runtime.fused ?? true;
+  }
+
+  /**
+   * Whether decoding uses the screened LM head (arch/head-screen.ts): on by default on the CPU
+   * for float32 weights, where the head's bytes bound decode speed; GPUs compute the full head.
+   */
+  get headScreen(): boolean {
+    return (this.runtime.headScreen ?? (this.runtime.ep ?? 'cpu') === 'cpu') && this.dtype === 'float32' && !this.quant;
   }
 
   /** Whether decode keeps its KV cache in GPU memory (GPU providers, unless turned off). */

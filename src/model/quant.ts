@@ -135,6 +135,32 @@ export function dequantize(q: Quantized): Float32Array {
   return out;
 }
 
+/**
+ * Per row of a quantized weight: the largest |w − ŵ| and Σ|ŵ| (what bounds the error of its
+ * dot products: arch/head-screen.ts).
+ */
+export function rowErrors(w: Float32Array, q: Quantized): { maxError: Float32Array; absSum: Float32Array } {
+  const maxError = new Float32Array(q.N), absSum = new Float32Array(q.N);
+  const blob = (q.blockSize * q.bits) / 8;
+  for (let n = 0; n < q.N; n++) {
+    let worst = 0, sum = 0;
+    for (let b = 0; b < q.blocks; b++) {
+      const scale = q.scales[n * q.blocks + b], zp = zeroPointAt(q, n, b);
+      const k0 = b * q.blockSize, k1 = Math.min(k0 + q.blockSize, q.K), base = (n * q.blocks + b) * blob;
+      for (let k = k0; k < k1; k++) {
+        const i = k - k0;
+        const code = q.bits === 8 ? q.data[base + i] : (q.data[base + (i >> 1)] >> (4 * (i & 1))) & 0xf;
+        const v = Math.fround((code - zp) * scale);
+        worst = Math.max(worst, Math.abs(w[n * q.K + k] - v));
+        sum += Math.abs(v);
+      }
+    }
+    maxError[n] = worst;
+    absSum[n] = sum;
+  }
+  return { maxError, absSum };
+}
+
 /** The three MatMulNBits initializers of a quantized weight. */
 export interface QuantizedWeight {
   data: Value;

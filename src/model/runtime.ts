@@ -36,6 +36,12 @@ export interface RuntimeOptions {
   kvOnDevice?: boolean;
   /** onnxruntime's fused kernels (SimplifiedLayerNormalization, RotaryEmbedding) in inference graphs (default on). */
   fused?: boolean;
+  /**
+   * Decode through the screened LM head (arch/head-screen.ts): the same choices as the full float32
+   * head, from an int8 copy plus the float rows that can win. Default: on for the CPU provider
+   * with float32 unquantized weights.
+   */
+  headScreen?: boolean;
 }
 
 /** Outputs of a session that stay in device memory, to be fed back as inputs (IO binding). */

@@ -15,6 +15,13 @@ export interface SamplingOptions {
 
 export class SamplingError extends Error {}
 
+/**
+ * Tokens more than this many nats (times the temperature) below the best carry < 4e-18 of the
+ * mass at any top-p we accept: sampling never considers them (and the screened LM head need not
+ * compute them exactly).
+ */
+export const FLOOR_NATS = 40;
+
 export function checkSampling(o: SamplingOptions): void {
   const bad = (what: string) => {
     throw new SamplingError(what);
@@ -57,6 +64,16 @@ export class Sampler {
     return !this.o.temperature;
   }
 
+  /** How far below the best logit a token can still be chosen: 0 when greedy. */
+  get window(): number {
+    return this.greedy ? 0 : FLOOR_NATS * this.o.temperature!;
+  }
+
+  /** The tokens whose logits the repetition penalty changes before choosing. */
+  penalized(generated: readonly number[]): number[] {
+    return (this.o.repetitionPenalty ?? 1) === 1 ? [] : [...new Set(generated)];
+  }
+
   /** logits: one row of vocabulary scores (modified in place); generated: tokens so far. */
   next(logits: Float32Array, generated: readonly number[]): number {
     const penalty = this.o.repetitionPenalty ?? 1;
@@ -96,9 +113,8 @@ export class Sampler {
     const k = this.o.topK ?? 0;
     const max = logits[argmax(logits)];
     const temp = this.o.temperature!;
-    // Tokens more than 40 nats below the best carry < 4e-18 of the mass at any top-p we accept,
-    // so they are dropped before sorting (sorting all 151k logits per token would dominate).
-    const floor = max - 40 * temp;
+    // Tokens below the window are dropped before sorting (sorting all 151k logits per token would dominate).
+    const floor = max - FLOOR_NATS * temp;
     let ids: number[] = [];
     for (let i = 0; i < logits.length; i++) if (logits[i] >= floor) ids.push(i);
     ids.sort((a, b) => logits[b] - logits[a]);

@@ -6,7 +6,8 @@ import type { Graph, Value } from '../ir/graph.js';
 import { f32ToF16 } from '../ir/half.js';
 import { add, linear as gemmLinear } from '../ir/ops.js';
 import type { LoraAttachment } from '../lora.js';
-import { type QuantSpec, type Quantized, blocksPerRow, matMulNBits, quantize, zeroPointBytesPerRow } from '../quant.js';
+import { type QuantSpec, type Quantized, blocksPerRow, matMulNBits, quantize, rowErrors, zeroPointBytesPerRow } from '../quant.js';
+import { SCREEN_QUANT, type ScreenCopy } from './head-screen.js';
 
 export interface ParamsOptions {
   /** the type weights are stored in the session (float16 halves memory on GPUs) */
@@ -43,6 +44,11 @@ export class Params {
     return new Params(this.g, this.src, this.prefix + prefix, this.problems, this.o);
   }
 
+  /** Whether linear layer `name` carries a LoRA update. */
+  adapted(name: string): boolean {
+    return !!this.o.lora?.targets(this.prefix + name);
+  }
+
   /** The same parameters with float linear layers (parts of a model kept unquantized). */
   float(): Params {
     return new Params(this.g, this.src, this.prefix, this.problems, { ...this.o, quant: null });
@@ -71,22 +77,49 @@ export class Params {
    * quantized once, when the first of them is exported, and dropped after the last.
    */
   private quantized(name: string, N: number, K: number, q: QuantSpec) {
+    return this.quantizedParts(name, N, K, q, false);
+  }
+
+  /** The LM head's int8 screening copy (arch/head-screen.ts): MatMulNBits' initializers and its per-row error bounds. */
+  screenCopy(name: string, N: number, K: number): ScreenCopy {
+    return this.quantizedParts(name, N, K, SCREEN_QUANT, true);
+  }
+
+  private quantizedParts(name: string, N: number, K: number, q: QuantSpec, bounds: false): ReturnType<Params['matMulNBitsWeights']>;
+  private quantizedParts(name: string, N: number, K: number, q: QuantSpec, bounds: true): ScreenCopy;
+  private quantizedParts(name: string, N: number, K: number, q: QuantSpec, bounds: boolean) {
     const key = this.prefix + name;
     this.check1(key, [N, K]);
     const blocks = blocksPerRow(K, q.blockSize);
-    let cached: Quantized | null = null;
+    type Parts = { q: Quantized; errors: ReturnType<typeof rowErrors> | null };
+    let cached: Parts | null = null;
     let taken = 0;
-    const part = <T>(pick: (x: Quantized) => T) => () => {
-      cached ??= quantize(this.read(key, [N, K]), N, K, q.bits, q.blockSize);
+    const parts = bounds ? 5 : 3;
+    const part = <T>(pick: (x: Parts) => T) => () => {
+      if (!cached) {
+        const w = this.read(key, [N, K]);
+        const qw = quantize(w, N, K, q.bits, q.blockSize);
+        cached = { q: qw, errors: bounds ? rowErrors(w, qw) : null };
+      }
       const out = pick(cached);
-      if (++taken === 3) (cached = null), (taken = 0);
+      if (++taken === parts) (cached = null), (taken = 0);
       return out;
     };
     const tag = `.q${q.bits}b${q.blockSize}`;
+    const weights = this.matMulNBitsWeights(`${key}${tag}`, N, blocks, q, part);
+    if (!bounds) return weights;
     return {
-      data: this.g.weight(`${key}${tag}`, 'uint8', [N, blocks, (q.blockSize * q.bits) / 8], part((x) => x.data)),
-      scales: this.g.weight(`${key}${tag}.scales`, this.dtype, [N * blocks], this.stored(part((x) => x.scales))),
-      zeroPoints: this.g.weight(`${key}${tag}.zero_points`, 'uint8', [N * zeroPointBytesPerRow(blocks, q.bits)], part((x) => x.zeroPoints)),
+      ...weights,
+      maxError: this.g.weight(`${key}${tag}.max_error`, 'float32', [N], part((x) => x.errors!.maxError)),
+      absSum: this.g.weight(`${key}${tag}.abs_sum`, 'float32', [N], part((x) => x.errors!.absSum)),
+    };
+  }
+
+  private matMulNBitsWeights<P extends { q: Quantized }>(base: string, N: number, blocks: number, q: QuantSpec, part: <T>(pick: (x: P) => T) => () => T) {
+    return {
+      data: this.g.weight(base, 'uint8', [N, blocks, (q.blockSize * q.bits) / 8], part((x) => x.q.data)),
+      scales: this.g.weight(`${base}.scales`, this.dtype, [N * blocks], this.stored(part((x) => x.q.scales))),
+      zeroPoints: this.g.weight(`${base}.zero_points`, 'uint8', [N * zeroPointBytesPerRow(blocks, q.bits)], part((x) => x.q.zeroPoints)),
     };
   }
 

@@ -6,6 +6,7 @@ import {
   ONNX_DTYPE, add, cast, concat, cos, matmul, mul, mulScalar, neg, reshape, rmsNorm, silu, sin, slice,
   softmax, toDtype, transpose, unsqueeze, where,
 } from '../ir/ops.js';
+import { type ScreenInputs, screenedHead } from './head-screen.js';
 import type { Params } from './params.js';
 
 export const parseConfig = parseQwenLike;
@@ -123,7 +124,7 @@ export interface DecoderIO {
  */
 export function decoder(
   embeds: Value, p: Params, c: LlmConfig,
-  io: { attentionMask: Value; positionIds: Value; past: KvPair[] | null; rowsForLogits: Value | null },
+  io: { attentionMask: Value; positionIds: Value; past: KvPair[] | null; rowsForLogits: Value | null; screen?: ScreenInputs | null },
 ): DecoderIO {
   const g = embeds.graph;
   const { hiddenSize: D, vocabSize: V } = c;
@@ -145,6 +146,12 @@ export function decoder(
   x = rmsNorm(x, p.get('model.norm.weight', [D]), c.rmsEps);
   if (io.rowsForLogits) x = g.op('Gather', [reshape(x, [-1, D]), io.rowsForLogits], { axis: int(0) });
   // A tied head reads embed_tokens (quantized, it is a copy: the embedding Gather stays float).
-  const head = p.linear(x, c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head', D, V);
+  const headName = c.tieWordEmbeddings ? 'model.embed_tokens' : 'lm_head';
+  if (io.screen) {
+    if (p.quant || p.dtype !== 'float32' || p.adapted(headName)) throw new Error('the screened LM head takes a float32 head without quantization or LoRA');
+    const w = p.get(`${headName}.weight`, [V, D]);
+    return { logits: screenedHead(x, w, p.screenCopy(`${headName}.weight`, V, D), D, V, io.screen), present };
+  }
+  const head = p.linear(x, headName, D, V);
   return { logits: toDtype(head, 'float32'), present };
 }

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import protobuf from 'protobufjs';
 import { BYTES, type DType, type Dim, type Graph, type Initializer, type TypedArray, numel } from './graph.js';
 import { OPSET } from './ops.js';
+import { withoutOutputIdentities } from './prune.js';
 
 const IR_VERSION = 10;
 
@@ -161,7 +162,7 @@ export async function exportOnnx(graph: Graph, opts: ExportOptions = {}): Promis
   } finally {
     if (fd !== null) closeSync(fd);
   }
-  const node = graph.nodes.map((n, i) => ({
+  const node = withoutOutputIdentities(graph).map((n, i) => ({
     name: `${n.op}_${i}`,
     opType: n.op,
     domain: n.domain,
