@@ -6,7 +6,7 @@ import type { Graph, Value } from '../ir/graph.js';
 import { f32ToF16 } from '../ir/half.js';
 import { add, linear as gemmLinear } from '../ir/ops.js';
 import type { LoraAttachment } from '../lora.js';
-import { type QuantSpec, type Quantized, blocksPerRow, matMulNBits, quantize, rowErrors, zeroPointBytesPerRow } from '../quant.js';
+import { type QuantSpec, type Quantized, type QuantizedWeight, blocksPerRow, matMulNBits, quantize, rowErrors, zeroPointBytesPerRow } from '../quant.js';
 import { SCREEN_QUANT, type ScreenCopy } from './head-screen.js';
 
 export interface ParamsOptions {
@@ -76,50 +76,44 @@ export class Params {
    * A [N, K] weight as MatMulNBits' three initializers. The checkpoint tensor is read and
    * quantized once, when the first of them is exported, and dropped after the last.
    */
-  private quantized(name: string, N: number, K: number, q: QuantSpec) {
-    return this.quantizedParts(name, N, K, q, false);
+  private quantized(name: string, N: number, K: number, q: QuantSpec): QuantizedWeight {
+    return this.quantizedParts(name, N, K, q, false).weight;
   }
 
   /** The LM head's int8 screening copy (arch/head-screen.ts): MatMulNBits' initializers and its per-row error bounds. */
   screenCopy(name: string, N: number, K: number): ScreenCopy {
-    return this.quantizedParts(name, N, K, SCREEN_QUANT, true);
+    const { weight, maxError, absSum } = this.quantizedParts(name, N, K, SCREEN_QUANT, true);
+    return { ...weight, maxError: maxError!, absSum: absSum! };
   }
 
-  private quantizedParts(name: string, N: number, K: number, q: QuantSpec, bounds: false): ReturnType<Params['matMulNBitsWeights']>;
-  private quantizedParts(name: string, N: number, K: number, q: QuantSpec, bounds: true): ScreenCopy;
+  /** quantized() with, when `bounds`, the rowErrors of the quantization as two more initializers. */
   private quantizedParts(name: string, N: number, K: number, q: QuantSpec, bounds: boolean) {
     const key = this.prefix + name;
     this.check1(key, [N, K]);
     const blocks = blocksPerRow(K, q.blockSize);
-    type Parts = { q: Quantized; errors: ReturnType<typeof rowErrors> | null };
-    let cached: Parts | null = null;
+    let cached: { q: Quantized; errors: ReturnType<typeof rowErrors> | null } | null = null;
     let taken = 0;
-    const parts = bounds ? 5 : 3;
-    const part = <T>(pick: (x: Parts) => T) => () => {
+    const part = <T>(pick: (x: NonNullable<typeof cached>) => T) => () => {
       if (!cached) {
         const w = this.read(key, [N, K]);
         const qw = quantize(w, N, K, q.bits, q.blockSize);
         cached = { q: qw, errors: bounds ? rowErrors(w, qw) : null };
       }
       const out = pick(cached);
-      if (++taken === parts) (cached = null), (taken = 0);
+      if (++taken === (bounds ? 5 : 3)) (cached = null), (taken = 0);
       return out;
     };
-    const tag = `.q${q.bits}b${q.blockSize}`;
-    const weights = this.matMulNBitsWeights(`${key}${tag}`, N, blocks, q, part);
-    if (!bounds) return weights;
-    return {
-      ...weights,
-      maxError: this.g.weight(`${key}${tag}.max_error`, 'float32', [N], part((x) => x.errors!.maxError)),
-      absSum: this.g.weight(`${key}${tag}.abs_sum`, 'float32', [N], part((x) => x.errors!.absSum)),
-    };
-  }
-
-  private matMulNBitsWeights<P extends { q: Quantized }>(base: string, N: number, blocks: number, q: QuantSpec, part: <T>(pick: (x: P) => T) => () => T) {
-    return {
+    const base = `${key}.q${q.bits}b${q.blockSize}`;
+    const weight: QuantizedWeight = {
       data: this.g.weight(base, 'uint8', [N, blocks, (q.blockSize * q.bits) / 8], part((x) => x.q.data)),
       scales: this.g.weight(`${base}.scales`, this.dtype, [N * blocks], this.stored(part((x) => x.q.scales))),
       zeroPoints: this.g.weight(`${base}.zero_points`, 'uint8', [N * zeroPointBytesPerRow(blocks, q.bits)], part((x) => x.q.zeroPoints)),
+    };
+    if (!bounds) return { weight };
+    return {
+      weight,
+      maxError: this.g.weight(`${base}.max_error`, 'float32', [N], part((x) => x.errors!.maxError)),
+      absSum: this.g.weight(`${base}.abs_sum`, 'float32', [N], part((x) => x.errors!.absSum)),
     };
   }
 
