@@ -1,11 +1,15 @@
 // Fused kernels (the default for inference graphs): RMSNorm as onnxruntime's
-// SimplifiedLayerNormalization and RoPE as com.microsoft.RotaryEmbedding. The fixture tests run
-// the fused graphs; here the plain ones (RuntimeOptions.fused: false) meet the same tolerances.
+// SimplifiedLayerNormalization and RoPE as com.microsoft.RotaryEmbedding, and on the CPU the
+// decode graph's attention as com.microsoft.GroupQueryAttention. The fixture tests run the fused
+// graphs; here the plain ones (RuntimeOptions.fused: false) meet the same tolerances, and the
+// GroupQueryAttention graph computes what the plain attention does, cache reuse included.
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { compareFixture, runFixture } from '../src/model/fixture.js';
 import { buildLlmGraph } from '../src/model/graphs.js';
 import { LLM_VARIANTS, MufunModel } from '../src/model/mufun.js';
+import { planSplice } from '../src/model/splice.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'public-a');
 
@@ -35,5 +39,40 @@ describe('fused kernels', () => {
     const names = Object.keys(report.cases).filter((n) => /^(text|gen)\./.test(n));
     expect(names).toEqual(expect.arrayContaining(['text.logits', 'gen.tokens']));
     for (const n of names) expect(report.cases[n].ok, `${n}: ${report.cases[n].error}`).toBe(true);
+  });
+
+  it('GroupQueryAttention (CPU decode graph) gives the plain attention\'s logits: prefill, decode, a prompt on top of the cache', async () => {
+    const run = async (fused: boolean) => {
+      const m = MufunModel.load(join(DIR, 'checkpoint'), { noCache: true, fused, headScreen: false, threads: 2 });
+      const s = await m.llm('generate');
+      const cache = m.newCache();
+      const logits: Float32Array[] = [];
+      let past = 0;
+      for (const ids of [[5, 17, 99, 3, 250, 41, 7], [12], [300, 2, 77, 9], [1]]) {
+        const plan = planSplice([{ ids }], [], m.tokensPerClip);
+        const feeds = m.feeds(plan, null);
+        feeds.position_ids = new ort.Tensor('int64', plan.positionIds.map((p) => p + BigInt(past)), [1, ids.length]);
+        feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(past + ids.length).fill(1n), [1, past + ids.length]);
+        const out = await s.run({ ...feeds, ...cache.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(i))), [ids.length]) });
+        cache.update(out);
+        logits.push(Float32Array.from(out.logits.data as Float32Array));
+        past += ids.length;
+      }
+      await m.release();
+      return logits;
+    };
+    const [gqa, plain] = [await run(true), await run(false)];
+    for (const [step, l] of gqa.entries()) {
+      let worst = 0;
+      for (let i = 0; i < l.length; i++) worst = Math.max(worst, Math.abs(l[i] - plain[step][i]));
+      expect(worst, `step ${step}`).toBeLessThan(2e-5);
+    }
+  });
+
+  it('the CPU decode graph uses GroupQueryAttention; other providers keep the plain attention', () => {
+    const m = MufunModel.load(join(DIR, 'checkpoint'), { noCache: true });
+    const gqa = (o: { gqa: boolean }) => buildLlmGraph(m.config, m.weights, { ...LLM_VARIANTS.generate, fused: true, ...o }).nodes.filter((n) => n.op === 'GroupQueryAttention').length;
+    expect(gqa({ gqa: true })).toBe(m.config.llm.layers);
+    expect(gqa({ gqa: false })).toBe(0);
   });
 });

@@ -104,12 +104,12 @@ export function batchInputs(g: Graph): BatchInputs {
 
 /** splice → decoder → logits (all positions, or the flat rows asked for). p: the LLM's params. */
 export function languageModel(
-  p: Params, cfg: MufunConfig, b: BatchInputs, audioEmbeds: Value, io: { past: KvPair[] | null; rows: Value | null; screen?: ScreenInputs | null },
+  p: Params, cfg: MufunConfig, b: BatchInputs, audioEmbeds: Value, io: { past: KvPair[] | null; rows: Value | null; screen?: ScreenInputs | null; gqa?: boolean },
 ): { logits: Value; present: KvPair[]; embeds: Value } {
   const c = cfg.llm;
   const embedTokens = p.get('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
   const embeds = spliceEmbeds(embedTokens, b.ids, toDtype(audioEmbeds, p.dtype), b.audioIndex, b.isAudio, b.attentionMask);
-  const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask: b.attentionMask, positionIds: b.positionIds, past: io.past, rowsForLogits: io.rows, screen: io.screen });
+  const out = llmArch(cfg).decoder(embeds, p, c, { attentionMask: b.attentionMask, positionIds: b.positionIds, past: io.past, rowsForLogits: io.rows, screen: io.screen, gqa: io.gqa });
   return { ...out, embeds };
 }
 
@@ -133,6 +133,12 @@ export interface LlmGraphOptions {
    * always_ids; logits exact where a choice can fall, −inf elsewhere. float32, unquantized.
    */
   screenHead?: boolean;
+  /**
+   * The KV-cache attention as onnxruntime's GroupQueryAttention (with `fused`; unpadded rows):
+   * one kernel a layer instead of ~20 nodes. Measured on the CPU provider; off elsewhere until
+   * measured there.
+   */
+  gqa?: boolean;
 }
 
 export type FloatType = 'float32' | 'float16';
@@ -146,7 +152,8 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
   const dtype = o.dtype ?? 'float32';
   const q = o.quant ? `_${specTag(o.quant)}` : '';
   const screen = !!o.screenHead && o.logits === 'rows' && !o.loss;
-  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}${o.fused ? '_fused' : ''}${screen ? '_screen' : ''}`);
+  const gqa = !!o.gqa && !!o.fused && o.kvCache && !o.loss;
+  const g = new Graph(`llm${o.kvCache ? '_kv' : ''}_${o.logits}${o.loss ? '_loss' : ''}_${dtype}${q}${o.fused ? '_fused' : ''}${screen ? '_screen' : ''}${gqa ? '_gqa' : ''}`);
   g.fused = !!o.fused && !o.loss;
   const p = Params.root(g, src, dtype, o.quant ?? null).sub(LLM_PREFIX);
   const b = batchInputs(g);
@@ -162,7 +169,7 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
     ? { window: g.input('logits_window', 'float32', [1]), alwaysIds: g.input('always_ids', 'int64', ['rows', 'always']) }
     : null;
 
-  const out = languageModel(p, cfg, b, audioEmbeds, { past, rows, screen: screenInputs });
+  const out = languageModel(p, cfg, b, audioEmbeds, { past, rows, screen: screenInputs, gqa });
   p.check('language model');
 
   g.output(out.logits, 'logits', 'float32', o.logits === 'rows' ? ['rows', c.vocabSize] : ['batch', 'seq', c.vocabSize]);
@@ -177,6 +184,7 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
     g.output(shiftedCrossEntropy(out.logits, labels, c.vocabSize, cfg.ignoreIndex), 'loss', 'float32', []);
   }
   if (o.debug) g.output(toDtype(out.embeds, 'float32'), 'inputs_embeds', 'float32', ['batch', 'seq', c.hiddenSize]);
+  if (gqa) pruneDeadNodes(g); // GroupQueryAttention leaves the mask arithmetic unused
   return g;
 }
 

@@ -116,6 +116,7 @@ export class MufunModel {
     return this.session(`llm_${variant}`, () =>
       buildLlmGraph(this.config, this.weights, {
         ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant, fused: this.fusedKernels, screenHead: variant === 'generate' && this.headScreen,
+        gqa: variant === 'generate' && this.fusedKernels && (this.runtime.ep ?? 'cpu') === 'cpu',
       }),
     variant === 'generate' && this.kvOnDevice ? { outputsOnDevice: KvCache.outputNames(this.config.llm) } : {});
   }

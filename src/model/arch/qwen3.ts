@@ -1,7 +1,7 @@
 // Qwen3 decoder: RMSNorm pre-norm blocks; attention with per-head q/k RMSNorm before RoPE,
 // grouped-query K/V heads and a KV cache; SwiGLU MLP; final norm and (tied or own) LM head.
 import { type LlmConfig, parseQwenLike } from '../config.js';
-import { type DType, int, type Value } from '../ir/graph.js';
+import { type DType, float, int, type Value } from '../ir/graph.js';
 import {
   ONNX_DTYPE, add, cast, concat, cos, matmul, mul, mulScalar, neg, reshape, rmsNorm, silu, sin, slice,
   softmax, toDtype, transpose, unsqueeze, where,
@@ -89,6 +89,41 @@ function attention(
   return { y: p.linear(y, 'o_proj', H * hd, D), present: { key: k, value: v } };
 }
 
+/** What GroupQueryAttention reads instead of a mask: per row the keys it sees minus one, and the total. */
+interface GqaLengths {
+  seqlensK: Value; // int32 [B]
+  total: Value; // int32 scalar
+}
+
+function gqaLengths(attentionMask: Value): GqaLengths {
+  const g = attentionMask.graph;
+  const seen = g.op('ReduceSum', [attentionMask, g.ints([1])], { keepdims: int(0) });
+  return {
+    seqlensK: cast(g.op('Sub', [seen, g.constant([1], 'int64', [])]), ONNX_DTYPE.int32),
+    total: cast(reshape(g.op('Shape', [attentionMask], { start: int(1) }), []), ONNX_DTYPE.int32),
+  };
+}
+
+/**
+ * attention() for decoding with the fused kernels: onnxruntime's GroupQueryAttention appends
+ * to the cache and attends in one kernel (the plain path's ~20 nodes a layer, with their
+ * copies, are one dispatch). Its lengths come from the mask, so rows must not be padded:
+ * generation prompts never are.
+ */
+function fusedAttention(x: Value, p: Params, c: LlmConfig, r: Extract<Rope, { fused: true }>, lens: GqaLengths, past: KvPair): { y: Value; present: KvPair } {
+  const { hiddenSize: D, heads: H, kvHeads: KV, headDim: hd } = c;
+  const g = x.graph;
+  // q/k: per-head RMSNorm, then RoPE on the packed [B, T, heads·hd] layout GQA reads
+  const normRope = (name: string, heads: number) => {
+    const t = rmsNorm(reshape(p.linear(x, `${name}_proj`, D, heads * hd), [0, 0, heads, hd]), p.get(`${name}_norm.weight`, [hd]), c.rmsEps);
+    return g.op('RotaryEmbedding', [reshape(t, [0, 0, heads * hd]), r.positionIds, r.cosCache, r.sinCache], { interleaved: int(0), num_heads: int(heads) }, 'com.microsoft');
+  };
+  const [y, key, value] = g.opN('GroupQueryAttention', [
+    normRope('q', H), normRope('k', KV), p.linear(x, 'v_proj', D, KV * hd), past.key, past.value, lens.seqlensK, lens.total,
+  ], { num_heads: int(H), kv_num_heads: int(KV), scale: float(hd ** -0.5) }, 3, 'com.microsoft');
+  return { y: p.linear(y, 'o_proj', H * hd, D), present: { key, value } };
+}
+
 function mlp(x: Value, p: Params, c: LlmConfig): Value {
   const { hiddenSize: D, intermediateSize: I } = c;
   const gate = p.linear(x, 'gate_proj', D, I);
@@ -124,20 +159,23 @@ export interface DecoderIO {
  */
 export function decoder(
   embeds: Value, p: Params, c: LlmConfig,
-  io: { attentionMask: Value; positionIds: Value; past: KvPair[] | null; rowsForLogits: Value | null; screen?: ScreenInputs | null },
+  io: { attentionMask: Value; positionIds: Value; past: KvPair[] | null; rowsForLogits: Value | null; screen?: ScreenInputs | null; gqa?: boolean },
 ): DecoderIO {
   const g = embeds.graph;
   const { hiddenSize: D, vocabSize: V } = c;
   const r = rope(io.positionIds, c, embeds.dtype);
   const seqLen = g.op('Shape', [io.positionIds], { start: int(1) });
   const allowed = attentionAllowed(io.attentionMask, seqLen);
+  const lens = io.gqa && r.fused && io.past ? gqaLengths(io.attentionMask) : null;
   let x = embeds;
   const present: KvPair[] = [];
   for (let i = 0; i < c.layers; i++) {
     const lp = p.sub(`model.layers.${i}.`);
     x = g.scope(`llm.layers.${i}`, () => {
-      const a = attention(rmsNorm(x, lp.get('input_layernorm.weight', [D]), c.rmsEps), lp.sub('self_attn.'), c, r, allowed,
-        io.past ? io.past[i] : null);
+      const xn = rmsNorm(x, lp.get('input_layernorm.weight', [D]), c.rmsEps);
+      const a = lens && r.fused && io.past
+        ? fusedAttention(xn, lp.sub('self_attn.'), c, r, lens, io.past[i])
+        : attention(xn, lp.sub('self_attn.'), c, r, allowed, io.past ? io.past[i] : null);
       present.push(a.present);
       const h = add(x, a.y);
       return add(h, mlp(rmsNorm(h, lp.get('post_attention_layernorm.weight', [D]), c.rmsEps), lp.sub('mlp.'), c));
