@@ -102,6 +102,10 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
     if ('error' in made) mp3 = made;
     else {
       let samples = 0;
+      // the process's first mp3 starts the decoder threads; the studio starts them ahead (warmMp3Decoders)
+      const t0 = performance.now();
+      await loadAudio(made.path);
+      const firstFile = performance.now() - t0;
       const total = await bestMsCold(async () => (samples = (await loadAudio(made.path)).pcm.length));
       const decodeSerial = await bestMsCold(async () => {
         for await (const _ of decodeMono(made.path)) void _;
@@ -124,10 +128,11 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
       mp3 = {
         seconds: o.seconds, encoder: made.encoder, bytes: statSync(made.path).size, samples_16k: samples,
         ours_decode_resample_ms: round(total),
+        ours_decode_resample_with_thread_start_ms: round(firstFile),
         decode_threads: canDecodeMp3Parallel() ? Math.min(4, availableParallelism()) : 1,
         ours_one_thread_decode_resample_ms: round(serial), ours_one_thread_decode_only_ms: round(decodeSerial), ours_resample_only_ms: round(rs),
         ffmpeg_to_16k_ms: ffmpegMs === null ? null : round(ffmpegMs),
-        goal_under_ms: 1000, meets_goal: total < 1000,
+        goal_under_ms: 1000, meets_goal: total < 1000, meets_goal_with_thread_start: firstFile < 1000,
       };
     }
   } finally {

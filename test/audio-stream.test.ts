@@ -4,6 +4,7 @@
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMono } from '../src/model/audio/decode.js';
@@ -230,6 +231,22 @@ describe.skipIf(!existsSync(DIST_LOAD))('decoding in a worker thread (compiled b
       const { x } = await decodeWhole(join(AUDIO, 'tone.mp3'));
       expect(firstDiff(got, x), `${threads} threads`).toBe(-1);
     }
+    // the threads live on between files: two different mp3s at once, and a reader that stops
+    // early, each still get exactly their own samples
+    const other = join(tmp, 'other.mp3');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=330:duration=3', '-c:a', 'libmp3lame', '-b:a', '96k', other]);
+    const all = async (file: string, stopAfter = Infinity) => {
+      const parts: Float32Array[] = [];
+      for await (const b of mp3.decodeMp3Parallel(file, (await mp3.planMp3(file))!, {}, undefined, 3, 8)) {
+        parts.push(b.samples);
+        if (parts.length >= stopAfter) break;
+      }
+      return Float32Array.from(parts.flatMap((p) => Array.from(p)));
+    };
+    await all(other, 2);
+    const [a, b] = await Promise.all([all(join(AUDIO, 'tone.mp3')), all(other)]);
+    expect(firstDiff(a, (await decodeWhole(join(AUDIO, 'tone.mp3'))).x)).toBe(-1);
+    expect(firstDiff(b, (await decodeWhole(other)).x)).toBe(-1);
     const cut = join(tmp, 'cut.flac');
     const bytes = readFileSync(join(AUDIO, 'tone.flac'));
     writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));

@@ -6,12 +6,10 @@
 // decoder waits meanwhile, so neither the decoded file nor its full-resolution spectrogram is
 // ever held whole (a clip, the decoder's few blocks and the columns: ~10 MB for any length).
 import { stat } from 'node:fs/promises';
-import { type MonoBlock, canDecodeInWorker, decodeInWorker, decodeMono } from '../model/audio/decode.js';
 import { AudioError, isAudioError } from '../model/audio/errors.js';
 import { CLIP_SAMPLES, HOP, LogMel, SAMPLE_RATE } from '../model/audio/mel.js';
-import { canDecodeMp3Parallel, decodeMp3Parallel, planMp3 } from '../model/audio/mp3-parallel.js';
+import { decodeBlocks } from '../model/audio/load.js';
 import { StreamResampler } from '../model/audio/resample.js';
-import { sniffFile } from '../model/audio/sniff.js';
 import { type MelSpectrogram, ServiceError, type Track } from '../shared/api.js';
 import type { SpectrogramStore, StoredSpectrogram } from './catalog/spectrograms.js';
 
@@ -113,12 +111,7 @@ function logMel(melBins: number): Promise<LogMel> {
  * onPcm callback cannot: it returns nothing to wait on, and the clips would pile up.)
  */
 export async function* pcm16k(file: string): AsyncGenerator<Float32Array> {
-  let blocks: AsyncGenerator<MonoBlock> | undefined;
-  if (canDecodeMp3Parallel() && (await sniffFile(file)).container === 'mp3') {
-    const plan = await planMp3(file);
-    if (plan) blocks = decodeMp3Parallel(file, plan);
-  }
-  blocks ??= canDecodeInWorker() ? decodeInWorker(file) : decodeMono(file);
+  const blocks = await decodeBlocks(file);
   let rs: StreamResampler | undefined;
   for await (const b of blocks) {
     rs ??= new StreamResampler(b.sampleRate, SAMPLE_RATE);

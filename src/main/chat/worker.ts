@@ -1,6 +1,7 @@
 // The chat worker: owns the loaded model and the live conversations (their heard audio and KV
 // caches), so generation never runs on the thread that answers the UI. Started by ChatEngine.
 import { parentPort, workerData } from 'node:worker_threads';
+import { warmMp3Decoders } from '../../model/audio/mp3-parallel.js';
 import { Conversation } from '../../model/chat.js';
 import { MufunModel } from '../../model/mufun.js';
 import { Tokenizer } from '../../model/tokenizer.js';
@@ -15,6 +16,8 @@ interface Loaded {
   model: MufunModel;
   tokenizer: Tokenizer;
 }
+
+warmMp3Decoders(); // while the first model loads, so the first mp3 asked about decodes at once
 
 let loaded: Loaded | null = null;
 const conversations = new Map<number, { conv: Conversation; turns: number }>();

@@ -51,8 +51,11 @@ function checkSegment(seg: Segment, file: string): void {
   if (e <= s) throw new AudioError('bad-segment', file, `segment [${s}, ${e}] ends at or before its start`);
 }
 
-/** Threads where the compiled build has them: mp3s on several, anything else beside the caller. */
-async function pickDecoder(path: string, opts: LoadOptions, info: (i: StreamInfo & { sampleRate: number; channels: number }) => void): Promise<AsyncGenerator<MonoBlock>> {
+/**
+ * The file's mono blocks at its own rate, pulled, from the right decoder: threads where the
+ * compiled build has them (mp3s on several, anything else beside the caller).
+ */
+export async function decodeBlocks(path: string, opts: LoadOptions = {}, info?: (i: StreamInfo & { sampleRate: number; channels: number }) => void): Promise<AsyncGenerator<MonoBlock>> {
   if (opts.worker ?? true) {
     if (canDecodeMp3Parallel() && (await sniffFile(path)).container === 'mp3') {
       const plan = await planMp3(path);
@@ -81,7 +84,7 @@ export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<L
     else parts.push(y);
   };
 
-  const blocks = await pickDecoder(path, opts, (i) => (info = i));
+  const blocks = await decodeBlocks(path, opts, (i) => (info = i));
   for await (const blk of blocks) {
     if (!rs) {
       rs = new StreamResampler(blk.sampleRate, rate);

@@ -85,70 +85,128 @@ export async function planMp3(path: string): Promise<Mp3Plan | null> {
 
 export const canDecodeMp3Parallel = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL)) && availableParallelism() > 1;
 
+interface Job {
+  path: string;
+  from: number; // byte range of whole frames
+  to: number;
+  skip: number; // warm-up samples to drop
+  at: number; // first kept sample, in the whole file (for error messages)
+}
+type Result = { samples?: Float32Array; sampleRate?: number; channels?: number; error?: { code?: AudioErrorCode; detail: string } };
+
+/**
+ * Decoder threads kept between files: starting one (a Node worker and a ready mpg123) costs
+ * more than a third of a 4-minute mp3's decode, and a studio decodes file after file. Idle
+ * threads are unref'd, so they never keep a process alive.
+ */
+class Mp3Workers {
+  private workers: { w: Worker; busy: number }[] = [];
+  private pending = new Map<number, { resolve: (r: Result) => void; reject: (e: Error) => void; worker: Worker }>();
+  private nextId = 0;
+  private turn = 0;
+
+  constructor(readonly size: number) {}
+
+  close(): void {
+    for (const { w } of this.workers) void w.terminate();
+    this.workers = [];
+  }
+
+  /** Starts the threads that are not running yet. */
+  warm(): void {
+    while (this.workers.length < this.size) {
+      const w = new Worker(WORKER_URL);
+      const slot = { w, busy: 0 };
+      w.unref();
+      w.on('message', (m: Result & { id: number }) => {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (--slot.busy === 0) w.unref();
+        p.resolve(m);
+      });
+      const fail = (e: Error) => {
+        this.workers = this.workers.filter((x) => x !== slot);
+        for (const [id, p] of this.pending) if (p.worker === w) (this.pending.delete(id), p.reject(e));
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`an mp3 decoder thread exited (code ${code})`)));
+      this.workers.push(slot);
+    }
+  }
+
+  run(job: Job): Promise<Result> {
+    this.warm();
+    const slot = this.workers[this.turn++ % this.workers.length];
+    const id = this.nextId++;
+    if (slot.busy++ === 0) slot.w.ref(); // a thread with work keeps the process alive
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, worker: slot.w });
+      slot.w.postMessage({ id, ...job });
+    });
+  }
+}
+
+let pool: Mp3Workers | null = null;
+function workers(threads: number): Mp3Workers {
+  if (pool?.size !== threads) {
+    pool?.close();
+    pool = new Mp3Workers(threads);
+  }
+  return pool;
+}
+
+/** Starts the mp3 decoder threads ahead of the first file (the studio does at start). */
+export function warmMp3Decoders(threads = defaultThreads()): void {
+  if (canDecodeMp3Parallel()) workers(threads).warm();
+}
+
+const defaultThreads = () => Math.min(4, availableParallelism());
+
 /** The same blocks as decodeMono on an mp3, decoded by `threads` workers, in order. */
-export async function* decodeMp3Parallel(path: string, plan: Mp3Plan, opts: DecodeOptions = {}, info?: (i: StreamInfo & { sampleRate: number; channels: number }) => void, threads = Math.min(4, availableParallelism()), framesPerJob = 200): AsyncGenerator<MonoBlock> {
+export async function* decodeMp3Parallel(path: string, plan: Mp3Plan, opts: DecodeOptions = {}, info?: (i: StreamInfo & { sampleRate: number; channels: number }) => void, threads = defaultThreads(), framesPerJob = 200): AsyncGenerator<MonoBlock> {
   const align = 8; // see above: jobs start on multiples of 8 audio frames
   const per = Math.max(align, Math.round(framesPerJob / align) * align); // frames per job (200 ≈ 5 s)
-  const jobs: { from: number; to: number; skip: number; at: number }[] = [];
+  const jobs: Job[] = [];
   const audio = plan.frameOffsets.length - plan.first;
   for (let f = 0; f < audio; f += per) {
     const start = Math.max(0, f - WARMUP); // warm-up keeps the alignment: WARMUP is a multiple of 8
     const last = Math.min(audio, f + per);
     jobs.push({
+      path,
       from: plan.frameOffsets[plan.first + start],
       to: last < audio ? plan.frameOffsets[plan.first + last] : plan.end,
       skip: (f - start) * plan.samplesPerFrame,
       at: f * plan.samplesPerFrame,
     });
   }
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () => new Worker(WORKER_URL, { workerData: { path } }));
-  type Result = { samples?: Float32Array; sampleRate?: number; channels?: number; error?: { code?: AudioErrorCode; detail: string } };
-  const results = new Map<number, Result>();
-  let wake: (() => void) | null = null;
-  let failure: Error | null = null;
-  const inFlight = 2 * workers.length; // bounded: at most this many jobs decoded ahead of the consumer
+  const pool = workers(threads);
+  const inFlight = 2 * pool.size; // bounded: at most this many jobs decoded ahead of the consumer
+  const queue: Promise<Result>[] = [];
   let next = 0;
-  const send = () => {
-    while (next < jobs.length && next < consumed + inFlight) {
-      workers[next % workers.length].postMessage({ id: next, ...jobs[next] });
-      next++;
+  const fill = () => {
+    while (next < jobs.length && queue.length < inFlight) {
+      const r = pool.run(jobs[next++]);
+      r.catch(() => undefined); // awaited in order below; a consumer that stops early drops the rest
+      queue.push(r);
     }
   };
-  let consumed = 0;
-  workers.forEach((w) => {
-    w.on('message', (m: Result & { id: number }) => {
-      results.set(m.id, m);
-      wake?.();
-      wake = null;
-    });
-    w.on('error', (e) => {
-      failure = e;
-      wake?.();
-    });
-  });
-  try {
-    send();
-    let pos = 0; // non-gapless samples passed
-    let out = 0; // gapless samples yielded
-    for (; consumed < jobs.length; consumed++) {
-      while (!results.has(consumed) && !failure) await new Promise<void>((r) => (wake = r));
-      if (failure) throw failure;
-      const r = results.get(consumed)!;
-      results.delete(consumed);
-      if (r.error) throw r.error.code ? new AudioError(r.error.code, path, r.error.detail) : new Error(`${path}: mp3 decoding failed: ${r.error.detail}`);
-      send();
-      if (consumed === 0) info?.({ container: 'mp3', codec: 'mp3', sampleRate: r.sampleRate!, channels: r.channels! });
-      const x = r.samples!;
-      const a = Math.max(0, plan.skip - pos), b = Math.min(x.length, plan.skip + plan.samples - pos);
-      pos += x.length;
-      opts.onProgress?.(Math.min(1, jobs[consumed].to / plan.end));
-      if (b > a) {
-        out += b - a;
-        yield { samples: a === 0 && b === x.length ? x : x.slice(a, b), sampleRate: r.sampleRate!, channels: r.channels! };
-      }
+  fill();
+  let pos = 0; // non-gapless samples passed
+  let out = 0; // gapless samples yielded
+  for (let i = 0; i < jobs.length; i++) {
+    const r = await queue.shift()!;
+    fill();
+    if (r.error) throw r.error.code ? new AudioError(r.error.code, path, r.error.detail) : new Error(`${path}: mp3 decoding failed: ${r.error.detail}`);
+    if (i === 0) info?.({ container: 'mp3', codec: 'mp3', sampleRate: r.sampleRate!, channels: r.channels! });
+    const x = r.samples!;
+    const a = Math.max(0, plan.skip - pos), b = Math.min(x.length, plan.skip + plan.samples - pos);
+    pos += x.length;
+    opts.onProgress?.(Math.min(1, jobs[i].to / plan.end));
+    if (b > a) {
+      out += b - a;
+      yield { samples: a === 0 && b === x.length ? x : x.slice(a, b), sampleRate: r.sampleRate!, channels: r.channels! };
     }
-    if (out < plan.samples - plan.samplesPerFrame) throw new AudioError('truncated', path, `the file is cut short or damaged: its Xing header counts ${plan.samples} samples but only ${out} were decoded`);
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
   }
+  if (out < plan.samples - plan.samplesPerFrame) throw new AudioError('truncated', path, `the file is cut short or damaged: its Xing header counts ${plan.samples} samples but only ${out} were decoded`);
 }

@@ -1,23 +1,28 @@
-// A worker of the parallel mp3 decoder (mp3-parallel.ts): decodes byte ranges of an mp3 with
+// A worker of the parallel mp3 decoder (mp3-parallel.ts): decodes byte ranges of mp3s with
 // mpg123 (no gapless trimming; the caller trims once for the whole file), drops the warm-up
-// frames, downmixes, and sends the samples back. Jobs arrive as {id, from, to, skip}.
+// frames, downmixes, and sends the samples back. Jobs arrive as {id, path, from, to, skip, at};
+// the thread lives on between files.
 import { open } from 'node:fs/promises';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { MPEGDecoder } from 'mpg123-decoder';
 import { downmix } from './decode.js';
 import { AudioError } from './errors.js';
 
 const port = parentPort!;
-const { path } = workerData as { path: string };
-const fh = await open(path, 'r');
 let chain = Promise.resolve();
 let dec: MPEGDecoder | null = null;
 
-port.on('message', (job: { id: number; from: number; to: number; skip: number; at: number }) => {
+port.on('message', (job: { id: number; path: string; from: number; to: number; skip: number; at: number }) => {
+  const path = job.path;
   chain = chain.then(async () => {
     try {
       const bytes = Buffer.alloc(job.to - job.from);
-      await fh.read(bytes, 0, bytes.length, job.from);
+      const fh = await open(path, 'r');
+      try {
+        await fh.read(bytes, 0, bytes.length, job.from);
+      } finally {
+        await fh.close();
+      }
       // one decoder per worker, reset between jobs (a reset decoder rounds like a new one)
       if (dec) await dec.reset();
       else {
