@@ -64,7 +64,7 @@ describe('estimateMemory', () => {
     const f32 = estimateMemory(CHECKPOINT);
     expect(e.kvCacheBytes).toBe(f32.kvCacheBytes / 2);
     expect(e.audioBytes).toBe(f32.audioBytes / 2);
-    // roughly half the float32 weights (the graphs hold a few extra constants)
+    // roughly half the float32 weights (the graphs hold a few extra constants: the RoPE tables of the fused kernels)
     expect(e.weightsBytes).toBeLessThan(f32.weightsBytes * 0.6);
     // and the converted folder describes itself (parameters from the folder it came from)
     const info = await describeFolder(out);

@@ -6,6 +6,7 @@ import {
   ONNX_DTYPE, add, cast, concat, cos, matmul, mul, mulScalar, neg, reshape, rmsNorm, silu, sin, slice,
   softmax, toDtype, transpose, unsqueeze, where,
 } from '../ir/ops.js';
+import { f32ToF16 } from '../ir/half.js';
 import { type ScreenInputs, screenedHead } from './head-screen.js';
 import type { Params } from './params.js';
 
@@ -32,7 +33,9 @@ function rope(positionIds: Value, c: LlmConfig, dtype: DType): Rope {
         sinT[p * half + i] = Math.sin(a);
       }
     }
-    const table = (name: string, t: Float32Array) => toDtype(g.weight(name, 'float32', [c.maxPositions, half], t), dtype);
+    // stored in the session's type (as a float16 graph would cast them: same rounding, half the bytes)
+    const table = (name: string, t: Float32Array) =>
+      dtype === 'float16' ? g.weight(name, 'float16', [c.maxPositions, half], f32ToF16(t)) : g.weight(name, 'float32', [c.maxPositions, half], t);
     return { fused: true, positionIds, cosCache: table('rope.cos_cache', cosT), sinCache: table('rope.sin_cache', sinT) };
   }
   const freqs = mul(unsqueeze(cast(positionIds, ONNX_DTYPE.float32), [2]), g.constant(invFreq, 'float32', [half]));
