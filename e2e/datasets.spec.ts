@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { gotoPage, shot } from './flows.js';
-import { api, type Serve, startServe, tempDir, writeMusic } from './helpers.js';
+import { api, type Serve, startServe, tempDir, writeMusic, watchPageErrors, scanLibrary } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -18,26 +18,17 @@ interface TrackRow { id: number; title: string }
 test.beforeAll(async () => {
   music = writeMusic();
   serve = await startServe({ db: `${tempDir('db')}/catalog.sqlite` });
-  const folder = await api<{ id: number }>(serve, 'library.addFolder', { path: music });
-  await api(serve, 'library.scan', { folderId: folder.id });
-  await expect.poll(async () => (await api<{ phase: string } | null>(serve, 'library.scanStatus'))?.phase).toBe('done');
+  await scanLibrary(serve, music);
 });
 
 test.afterAll(async () => {
   await serve?.stop();
 });
 
-function watch(page: Page): void {
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
-}
-
 const rows = (page: Page) => page.getByRole('table', { name: 'Items' }).locator('tbody tr');
 
 test('label passages by keyboard, split, export and import MuFun JSON', async ({ page }) => {
-  watch(page);
+  watchPageErrors(page, pageErrors);
   await page.goto(serve.url);
   await gotoPage(page, 'Datasets');
   await expect(page.getByText('Create a dataset or import one')).toBeVisible();

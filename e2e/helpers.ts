@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type Page, expect } from '@playwright/test';
 import { encodeWav } from '../src/model/audio/wav.js';
 import { tinyChatModel as fixtureChatModel } from '../test/helpers/chat-model.js';
 
@@ -107,4 +108,19 @@ export async function api<T = unknown>(s: Serve, name: string, args: unknown = {
   const body = (await res.json()) as { ok: boolean; value?: T; error?: { message: string } };
   if (!body.ok) throw new Error(`${name}: ${body.error?.message}`);
   return body.value as T;
+}
+
+/** Collects what must never happen on a page: Content Security Policy refusals and uncaught errors. */
+export function watchPageErrors(page: Page, into: string[]): void {
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) into.push(m.text());
+  });
+  page.on('pageerror', (e) => into.push(`page error: ${e.message}`));
+}
+
+/** Adds `folder` to the studio's library and waits until its scan is done. */
+export async function scanLibrary(s: Serve, folder: string): Promise<void> {
+  const { id } = await api<{ id: number }>(s, 'library.addFolder', { path: folder });
+  await api(s, 'library.scan', { folderId: id });
+  await expect.poll(async () => (await api<{ phase: string } | null>(s, 'library.scanStatus'))?.phase).toBe('done');
 }

@@ -3,20 +3,13 @@
 // Screenshots of each page go to test-results/screenshots/journey-*.png.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { journeyFlow } from './journey.js';
-import { type Serve, ROOT, api, startServe, tempDir, writeMusic } from './helpers.js';
+import { type Serve, ROOT, api, startServe, tempDir, writeMusic, watchPageErrors } from './helpers.js';
 
 let serve: Serve;
 let music: string;
 const pageErrors: string[] = [];
-
-function watch(page: Page): void {
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
-}
 
 test.beforeAll(async () => {
   // the embedded model is what a fresh studio uses when nothing else is named
@@ -30,7 +23,7 @@ test.afterAll(async () => {
 });
 
 test('music folder → ask the default model → label three passages → export/import → finetune → chat with the trained model', async ({ page }) => {
-  watch(page);
+  watchPageErrors(page, pageErrors);
   await page.goto(serve.url);
   const embedded = await api<{ dir: string; source: string }>(serve, 'models.current');
   expect(embedded).toMatchObject({ source: 'embedded', dir: join(ROOT, 'resources', 'mufun-nano') });

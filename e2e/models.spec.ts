@@ -1,21 +1,14 @@
 // The Models page in Chromium through `mufun serve`: the embedded model's memory estimate, a
 // folder that is not a MuFun checkpoint refused, a small MuFun folder converted to int4 with
 // progress reaching the page, listed with its estimate, chosen for chat, and chat answering with it.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import type { Conversion } from '../src/shared/api-models.js';
 import { gotoPage, shot } from './flows.js';
-import { type Serve, api, startServe, tempDir, tinyChatModel } from './helpers.js';
+import { type Serve, api, startServe, tempDir, tinyChatModel, watchPageErrors } from './helpers.js';
 
 let serve: Serve;
 let model: string;
 const pageErrors: string[] = [];
-
-function watch(page: Page): void {
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
-}
 
 test.beforeAll(async () => {
   model = tinyChatModel();
@@ -27,7 +20,7 @@ test.afterAll(async () => {
 });
 
 test('convert a MuFun folder to int4, see it listed with its memory estimate, and chat with it', async ({ page }) => {
-  watch(page);
+  watchPageErrors(page, pageErrors);
   // every conversion event the page receives
   const received: Conversion[] = [];
   page.on('websocket', (ws) =>

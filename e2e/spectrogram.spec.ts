@@ -3,9 +3,9 @@
 // corrupt file gets a clear error on the page (no crash).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, expect, type Locator, type Page } from '@playwright/test';
+import { test, expect, type Locator } from '@playwright/test';
 import { gotoPage, shot } from './flows.js';
-import { api, type Serve, startServe, tempDir, writeMusic } from './helpers.js';
+import { type Serve, startServe, tempDir, writeMusic, watchPageErrors, scanLibrary } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -16,21 +16,12 @@ const pageErrors: string[] = [];
 test.beforeAll(async () => {
   music = writeMusic();
   serve = await startServe({ db: `${tempDir('db')}/catalog.sqlite` });
-  const folder = await api<{ id: number }>(serve, 'library.addFolder', { path: music });
-  await api(serve, 'library.scan', { folderId: folder.id });
-  await expect.poll(async () => (await api<{ phase: string } | null>(serve, 'library.scanStatus'))?.phase).toBe('done');
+  await scanLibrary(serve, music);
 });
 
 test.afterAll(async () => {
   await serve?.stop();
 });
-
-function watch(page: Page): void {
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
-}
 
 interface CanvasStats {
   width: number;
@@ -64,7 +55,7 @@ async function canvasStats(figure: Locator): Promise<CanvasStats> {
 }
 
 test('the spectrogram under the waveform follows zoom and scroll; a corrupt file says why', async ({ page }) => {
-  watch(page);
+  watchPageErrors(page, pageErrors);
   await page.goto(serve.url);
   await gotoPage(page, 'Library');
   await page.getByRole('button', { name: 'Open Blues riff' }).click();

@@ -1,8 +1,8 @@
 // The studio in Chromium through `mufun serve`: library → player → chat → restart → resume.
 import { basename } from 'node:path';
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { chatFlow, libraryFlow, playerFlow, resumeFlow, shot } from './flows.js';
-import { type Serve, startServe, tempDir, tinyChatModel, writeMusic } from './helpers.js';
+import { type Serve, startServe, tempDir, tinyChatModel, writeMusic, watchPageErrors } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -11,13 +11,6 @@ let db: string;
 let model: string;
 let music: string;
 const cspErrors: string[] = [];
-
-function watch(page: Page): void {
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => cspErrors.push(`page error: ${e.message}`));
-}
 
 test.beforeAll(async () => {
   model = tinyChatModel();
@@ -31,7 +24,7 @@ test.afterAll(async () => {
 });
 
 test('library, player and chat in the browser', async ({ page }) => {
-  watch(page);
+  watchPageErrors(page, cspErrors);
   await page.goto(serve.url);
   await expect(page.getByRole('heading', { level: 1, name: 'MuFun Studio' })).toBeVisible();
   await libraryFlow(page, music, 'serve');
@@ -43,7 +36,7 @@ test('library, player and chat in the browser', async ({ page }) => {
 test('conversations persist across a server restart', async ({ page }) => {
   await serve.stop();
   serve = await startServe({ db, model });
-  watch(page);
+  watchPageErrors(page, cspErrors);
   await page.goto(serve.url);
   await resumeFlow(page, basename(model), 'serve');
   expect(cspErrors).toEqual([]);

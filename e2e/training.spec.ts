@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { gotoPage, shot } from './flows.js';
-import { type Serve, api, startServe, tempDir, tinyChatModel, writeTone } from './helpers.js';
+import { type Serve, api, startServe, tempDir, tinyChatModel, writeTone, watchPageErrors } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -37,13 +37,6 @@ function tones(): typeof data {
   return { dir, audio, train: write('train', 4, 0), eval: write('eval', 2, 1) };
 }
 
-function watch(page: Page): void {
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
-}
-
 async function setting(page: Page, flag: string, value: string): Promise<void> {
   await page.locator(`#set-${flag}`).fill(value);
 }
@@ -60,7 +53,7 @@ test.afterAll(async () => {
 });
 
 test('a short finetune: live chart, finished job, its model chosen for chat', async ({ page }) => {
-  watch(page);
+  watchPageErrors(page, pageErrors);
   await page.goto(serve.url);
   await gotoPage(page, 'Training');
   const form = page.getByRole('form', { name: 'New training job' });

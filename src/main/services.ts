@@ -31,7 +31,6 @@ import { datasetsHandlers } from './datasets/service.js';
 import { trainingHandlers } from './training/service.js';
 import { modelsHandlers } from './convert/service.js';
 import type { Db } from './catalog/db.js';
-import { warmMp3Decoders } from '../model/audio/mp3-parallel.js';
 
 export interface ServiceContext {
   /** The application's version (Electron: app.getVersion(); CLI: package.json). */
@@ -76,7 +75,6 @@ const NEW_TITLE = 'New conversation';
 
 export function createServices(ctx: ServiceContext): Studio {
   const db = openCatalog(ctx.dbPath);
-  warmMp3Decoders(); // spectrograms and waveforms of mp3s decode on these threads
   const library = new LibraryStore(db);
   const peaks = new PeaksStore(db);
   const spectrograms = new SpectrogramStore(db);

@@ -184,7 +184,6 @@ export function buildLlmGraph(cfg: MufunConfig, src: WeightSource, o: LlmGraphOp
     g.output(shiftedCrossEntropy(out.logits, labels, c.vocabSize, cfg.ignoreIndex), 'loss', 'float32', []);
   }
   if (o.debug) g.output(toDtype(out.embeds, 'float32'), 'inputs_embeds', 'float32', ['batch', 'seq', c.hiddenSize]);
-  if (gqa) pruneDeadNodes(g); // GroupQueryAttention leaves the mask arithmetic unused
   return g;
 }
 

@@ -43,19 +43,11 @@ interface JobRow {
   warnings: string;
 }
 
-export interface NewJob {
-  name: string;
-  kind: TrainingKind;
-  source: TrainingSource;
-  sourceLabel: string;
-  dataPath: string;
-  evalDataPath: string | null;
-  audioFolder: string;
-  baseModel: string;
-  settings: TrainingSettings;
+/** What a job is made of: the job's inputs as the API shows them. */
+export type NewJob = Pick<TrainingJob, 'name' | 'kind' | 'source' | 'sourceLabel' | 'dataPath' | 'evalDataPath' | 'audioFolder' | 'baseModel' | 'settings'> & {
   /** Given, or null: the store names one from the job's id (outputRoot/job-<id>-<kind>). */
   outputDir: string | null;
-}
+};
 
 /** A job the queue will run: what the worker needs, with whether to continue from a checkpoint. */
 export interface RunnableJob extends TrainingJob {

@@ -167,9 +167,9 @@ export function decoder(
   const g = embeds.graph;
   const { hiddenSize: D, vocabSize: V } = c;
   const r = rope(io.positionIds, c, embeds.dtype);
-  const seqLen = g.op('Shape', [io.positionIds], { start: int(1) });
-  const allowed = attentionAllowed(io.attentionMask, seqLen);
+  // GroupQueryAttention reads lengths; the plain attention a causal-and-padding mask
   const lens = io.gqa && r.fused && io.past ? gqaLengths(io.attentionMask) : null;
+  const allowed = lens ? null : attentionAllowed(io.attentionMask, g.op('Shape', [io.positionIds], { start: int(1) }));
   let x = embeds;
   const present: KvPair[] = [];
   for (let i = 0; i < c.layers; i++) {
@@ -178,7 +178,7 @@ export function decoder(
       const xn = rmsNorm(x, lp.get('input_layernorm.weight', [D]), c.rmsEps);
       const a = lens && r.fused && io.past
         ? fusedAttention(xn, lp.sub('self_attn.'), c, r, lens, io.past[i])
-        : attention(xn, lp.sub('self_attn.'), c, r, allowed, io.past ? io.past[i] : null);
+        : attention(xn, lp.sub('self_attn.'), c, r, allowed!, io.past ? io.past[i] : null);
       present.push(a.present);
       const h = add(x, a.y);
       return add(h, mlp(rmsNorm(h, lp.get('post_attention_layernorm.weight', [D]), c.rmsEps), lp.sub('mlp.'), c));
