@@ -80,10 +80,15 @@ describe('decoding through the screened head', () => {
     expect(s.inputNames).toEqual(expect.arrayContaining(['logits_window', 'always_ids']));
     const feeds = { ...screened.feeds(plan(), null), ...screened.newCache().feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(ids.length - 1)), [1]) };
     const want = (await f.run(feeds)).logits.data as Float32Array;
-    const best = Math.max(...want);
-    for (const [o, always] of [[{}, []], [{ temperature: 0.1 }, []], [{ temperature: 0.5, repetitionPenalty: 1.2 }, [best === want[0] ? 1 : 0, 42]]] as [SamplingOptions, number[]][]) {
-      const got = (await s.run({ ...feeds, ...screenFeeds(s, [{ sampler: new Sampler(o), generated: always }]) })).logits.data as Float32Array;
-      const window = new Sampler(o).window;
+    const top = want.indexOf(Math.max(...want));
+    // the tokens lowered after the head (penalized, or stop tokens held back) may include the best
+    // one: what must be kept is everything within the window of the best of the others
+    for (const [o, always] of [[{}, []], [{ temperature: 0.1 }, []], [{ temperature: 0.5, repetitionPenalty: 1.2 }, [top, 42]], [{}, [top]]] as [SamplingOptions, number[]][]) {
+      const sampler = new Sampler(o);
+      const row = o.repetitionPenalty ? { sampler, generated: always } : { sampler, generated: [], held: always };
+      const got = (await s.run({ ...feeds, ...screenFeeds(s, [row]) })).logits.data as Float32Array;
+      const window = sampler.window;
+      const best = Math.max(...Array.from(want).filter((_, v) => !always.includes(v)));
       let kept = 0;
       for (let v = 0; v < V; v++) {
         if (got[v] === -Infinity) {
@@ -98,7 +103,7 @@ describe('decoding through the screened head', () => {
     }
   });
 
-  async function tokens(model: MufunModel, o: SamplingOptions & { maxNewTokens: number }): Promise<number[]> {
+  async function tokens(model: MufunModel, o: SamplingOptions & { maxNewTokens: number; minNewTokens?: number; stopTokens?: number[] }): Promise<number[]> {
     const out: number[] = [];
     for await (const t of generateTokens(model, plan(), null, model.newCache(), o)) out.push(t);
     return out;
@@ -113,6 +118,21 @@ describe('decoding through the screened head', () => {
     ]) {
       expect(await tokens(screened, o), JSON.stringify(o)).toEqual(await tokens(full, o));
     }
+  });
+
+  it('holds stop tokens back (minNewTokens) exactly as the full head does, even when one is the best token', async () => {
+    const best = (await tokens(full, { maxNewTokens: 4 }))[0];
+    const third = (await tokens(full, { maxNewTokens: 4 }))[2];
+    for (const o of [
+      { maxNewTokens: 16, minNewTokens: 8, stopTokens: [best, third] },
+      { maxNewTokens: 16, minNewTokens: 8, stopTokens: [best], temperature: 0.7, seed: 5 },
+    ]) {
+      const want = await tokens(full, o);
+      expect(want.slice(0, 8)).not.toContain(best);
+      expect(await tokens(screened, o), JSON.stringify(o)).toEqual(want);
+    }
+    const group = { maxNewTokens: 10, minNewTokens: 6, stopTokens: [best], temperature: 0.9 };
+    expect(await generateGroup(screened, plan(), null, [4, 5], group)).toEqual(await generateGroup(full, plan(), null, [4, 5], group));
   });
 
   it('decodes the same GRPO groups as the full head', async () => {

@@ -23,13 +23,21 @@ export interface GenerationStats {
   tokensPerSecond: number; // decode speed, after the first token
 }
 
+/** One row of a step, as the screened head sees it: its sampler, its tokens so far, and its stop tokens still held back. */
+export interface ScreenRow {
+  sampler: Sampler;
+  generated: readonly number[];
+  held?: readonly number[];
+}
+
 /**
  * What a screened LM head (arch/head-screen.ts) needs to keep every token each row can choose:
- * the sampling window and the tokens a repetition penalty will lower. Nothing for a full head.
+ * the sampling window, and the tokens whose logits are lowered after the head (by a repetition
+ * penalty, or stop tokens held back by minNewTokens). Nothing for a full head.
  */
-export function screenFeeds(s: ort.InferenceSession, rows: { sampler: Sampler; generated: readonly number[] }[]): Record<string, ort.Tensor> {
+export function screenFeeds(s: ort.InferenceSession, rows: ScreenRow[]): Record<string, ort.Tensor> {
   if (!s.inputNames.includes('always_ids')) return {};
-  const ids = rows.map((r) => r.sampler.penalized(r.generated));
+  const ids = rows.map((r) => [...r.sampler.penalized(r.generated), ...(r.held ?? [])]);
   const n = Math.max(1, ...ids.map((x) => x.length));
   const flat = new BigInt64Array(rows.length * n); // short rows repeat their ids (or keep token 0): only more work
   ids.forEach((x, r) => {
@@ -60,9 +68,12 @@ function decodeFeeds(model: MufunModel, cache: KvCache, last: number[]): Record<
   };
 }
 
+/** The stop tokens minNewTokens still holds back after `generated` tokens. */
+const heldStops = (stop: readonly number[], generated: number, minNew: number) => (generated < minNew ? stop : []);
+
 /** transformers' MinNewTokensLengthLogitsProcessor: too early to stop, so no stop token wins. */
-function holdStops(logits: Float32Array, stop: Set<number>, generated: number, minNew: number): Float32Array {
-  if (generated < minNew) for (const t of stop) if (t < logits.length) logits[t] = -Infinity;
+function holdStops(logits: Float32Array, held: readonly number[]): Float32Array {
+  for (const t of held) if (t < logits.length) logits[t] = -Infinity;
   return logits;
 }
 
@@ -76,7 +87,8 @@ export async function* generateTokens(
   if (plan.batch !== 1) throw new Error('generateTokens takes one row');
   const maxNew = o.maxNewTokens ?? 256;
   const minNew = o.minNewTokens ?? 0;
-  const stop = new Set(o.stopTokens ?? []);
+  const stops = [...new Set(o.stopTokens ?? [])];
+  const stop = new Set(stops);
   const sampler = new Sampler(o);
   const s = await model.llm('generate');
   const V = model.config.llm.vocabSize;
@@ -91,14 +103,14 @@ export async function* generateTokens(
   feeds.position_ids = new ort.Tensor('int64', plan.positionIds.map((p) => p + BigInt(past)), [1, n]);
   feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(past + n).fill(1n), [1, past + n]);
   let out = await s.run({
-    ...feeds, ...cache.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]), ...screenFeeds(s, [{ sampler, generated: [] }]),
+    ...feeds, ...cache.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(n - 1)), [1]), ...screenFeeds(s, [{ sampler, generated: [], held: heldStops(stops, 0, minNew) }]),
   });
   cache.update(out);
 
   const generated: number[] = [];
   let tFirst = 0;
   for (;;) {
-    const next = sampler.next(holdStops((out.logits.data as Float32Array).subarray(0, V), stop, generated.length, minNew), generated);
+    const next = sampler.next(holdStops((out.logits.data as Float32Array).subarray(0, V), heldStops(stops, generated.length, minNew)), generated);
     generated.push(next);
     if (generated.length === 1) {
       tFirst = performance.now();
@@ -115,7 +127,7 @@ export async function* generateTokens(
       stats.stopReason = 'cancelled';
       break;
     }
-    out = await s.run({ ...decodeFeeds(model, cache, [next]), ...screenFeeds(s, [{ sampler, generated }]) });
+    out = await s.run({ ...decodeFeeds(model, cache, [next]), ...screenFeeds(s, [{ sampler, generated, held: heldStops(stops, generated.length, minNew) }]) });
     cache.update(out);
   }
   const decodeMs = performance.now() - tFirst;
@@ -138,7 +150,8 @@ export async function generateGroup(
   if (!n) return [];
   const maxNew = o.maxNewTokens ?? 256;
   const minNew = o.minNewTokens ?? 0;
-  const stop = new Set(o.stopTokens ?? []);
+  const stops = [...new Set(o.stopTokens ?? [])];
+  const stop = new Set(stops);
   const s = await model.llm('generate');
   const V = model.config.llm.vocabSize;
   const len = plan.rowLengths[0];
@@ -146,7 +159,7 @@ export async function generateGroup(
   const samplers = seeds.map((seed) => new Sampler({ ...o, seed }));
   let out = await s.run({
     ...model.feeds(plan, audioEmbeds), ...one.feeds(), logits_rows: new ort.Tensor('int64', BigInt64Array.of(BigInt(len - 1)), [1]),
-    ...screenFeeds(s, [{ sampler: samplers[0], generated: [] }]),
+    ...screenFeeds(s, [{ sampler: samplers[0], generated: [], held: heldStops(stops, 0, minNew) }]),
   });
   const cache = model.newCache(n);
   cache.update(await replicateRows(out, model.config.llm.layers, n));
@@ -160,7 +173,7 @@ export async function generateGroup(
         if (row.done) continue;
         // the prefill gave one row of logits for all; decode steps one row each
         const logits = (out.logits.data as Float32Array).subarray(step === 0 ? 0 : r * V, (step === 0 ? 0 : r * V) + V);
-        const t = samplers[r].next(holdStops(logits, stop, row.tokens.length, minNew), row.tokens);
+        const t = samplers[r].next(holdStops(logits, heldStops(stops, row.tokens.length, minNew)), row.tokens);
         row.tokens.push(t);
         if (stop.has(t)) row.stopped = row.done = true;
         else if (row.tokens.length >= maxNew) row.done = true;
@@ -168,7 +181,7 @@ export async function generateGroup(
       if (rows.every((r) => r.done) || o.signal?.aborted) break;
       out = await s.run({
         ...decodeFeeds(model, cache, rows.map((r) => r.tokens[r.tokens.length - 1])),
-        ...screenFeeds(s, rows.map((r, i) => ({ sampler: samplers[i], generated: r.tokens }))),
+        ...screenFeeds(s, rows.map((r, i) => ({ sampler: samplers[i], generated: r.tokens, held: heldStops(stops, r.tokens.length, minNew) }))),
       });
       cache.update(out);
     }
