@@ -102,7 +102,7 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
     if ('error' in made) mp3 = made;
     else {
       let samples = 0;
-      // the process's first mp3 starts the decoder threads; the studio starts them ahead (warmMp3Decoders)
+      // the process's first mp3 starts the decoder threads; the chat worker starts them ahead (warmMp3Decoders)
       const t0 = performance.now();
       await loadAudio(made.path);
       const firstFile = performance.now() - t0;

@@ -156,7 +156,7 @@ function workers(threads: number): Mp3Workers {
   return pool;
 }
 
-/** Starts the mp3 decoder threads ahead of the first file (the studio does at start). */
+/** Starts the mp3 decoder threads ahead of the first file (the chat worker does, while its model loads). */
 export function warmMp3Decoders(threads = defaultThreads()): void {
   if (canDecodeMp3Parallel()) workers(threads).warm();
 }
