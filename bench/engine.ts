@@ -31,6 +31,10 @@ export interface EngineBenchOptions {
   kvOnDevice?: boolean;
   /** onnxruntime's fused kernels in the LLM graphs (default on) */
   fused?: boolean;
+  /** GroupQueryAttention in the decode graph (RuntimeOptions.gqa; default: CPU only) */
+  gqa?: boolean;
+  /** time only prefill and decode (an A/B of LLM options next to a full run) */
+  llmOnly?: boolean;
   /** keep exported graphs here (shared between runs, not deleted); default a temporary folder */
   cacheDir?: string;
 }
@@ -51,23 +55,26 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
   const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, prompt: o.prompt, new: o.newTokens, clips: 1, ...o.baselineArgs }) : null;
   const cacheDir = o.cacheDir ?? mkdtempSync(join(tmpdir(), 'mufun-bench-'));
   const raw = JSON.parse(readFileSync(o.config, 'utf8'));
-  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, dtype: o.dtype, kvOnDevice: o.kvOnDevice, fused: o.fused });
+  const model = MufunModel.fromConfig(raw, new SyntheticWeights(), { ep: o.ep, threads: o.threads, cacheDir, dtype: o.dtype, kvOnDevice: o.kvOnDevice, fused: o.fused, gqa: o.gqa });
   const ours: Record<string, number | Record<string, number>> = {};
   try {
-    const wave = new Float32Array(model.clipSamples).map(() => (Math.random() - 0.5) * 0.2);
-    const mel = await model.logMel();
-    ours.mel_ms_per_clip = await bestMs(() => mel.compute(wave));
-    const feats = await model.melClips(wave);
-    await model.audioEncoder();
-    ours.tower_ms_per_clip = await bestMs(() => model.encodeClips(feats));
-
+    if (!o.llmOnly) {
+      const wave = new Float32Array(model.clipSamples).map(() => (Math.random() - 0.5) * 0.2);
+      const mel = await model.logMel();
+      ours.mel_ms_per_clip = await bestMs(() => mel.compute(wave));
+      const feats = await model.melClips(wave);
+      await model.audioEncoder();
+      ours.tower_ms_per_clip = await bestMs(() => model.encodeClips(feats));
+    }
     const V = model.config.llm.vocabSize;
     const ids = Array.from({ length: o.prompt }, () => Math.floor(Math.random() * V));
     const plan = planSplice([{ ids }], [], model.tokensPerClip);
     Object.assign(ours, await llmTimes(model, plan, o));
-    // The same work as the baseline's prefill: logits for every prompt position.
-    await model.llm('logits');
-    ours.prefill_all_logits_ms = await bestMs(() => model.forward(plan, null));
+    if (!o.llmOnly) {
+      // The same work as the baseline's prefill: logits for every prompt position.
+      await model.llm('logits');
+      ours.prefill_all_logits_ms = await bestMs(() => model.forward(plan, null));
+    }
     await model.release();
     // Weight-only quantized LLM (the audio tower stays float, so its time is the one above).
     for (const quant of o.quant ?? []) {
@@ -94,7 +101,7 @@ export async function engineBench(o: EngineBenchOptions): Promise<Record<string,
     ep: o.ep,
     prompt_tokens: o.prompt,
     dtype: o.dtype ?? 'float32',
-    ...(o.ep !== 'cpu' ? { kv_on_device: o.kvOnDevice !== false, fused: o.fused !== false } : {}),
+    ...(o.ep !== 'cpu' ? { kv_on_device: o.kvOnDevice !== false, fused: o.fused !== false, gqa: o.gqa === true } : {}),
     ours,
     pytorch,
     ours_over_pytorch: pytorch && !pytorch.error ? {

@@ -1,11 +1,12 @@
 // One run for a session that has the GPU machine: what issues 2, 4 and 5 ask to check there.
 //   1. the whole fixture (mel … sft.grad.*, lora.*, gen.tokens) on WebGPU in fp32, against the
-//      README's tolerances (engine parity, greedy tokens, gradients);
-//   2. the engine figures for the mufun-0.6b config on WebGPU (fp16 with and without the fused
-//      kernels, fp32 fused; KV cache in GPU memory): tower ms per clip, prefill of 364 positions,
-//      decode tokens/s — next to PyTorch on CUDA in bf16, same run.
-// (The first run also timed the KV cache through the host and a small-config training step:
-// bench/results/gpu-h200-2026-11-26.json.)
+//      README's tolerances (engine parity, greedy tokens, gradients), with the plain attention and
+//      with GroupQueryAttention in the decode graph;
+//   2. the engine figures for the mufun-0.6b config on WebGPU (fused kernels, KV cache in GPU
+//      memory): fp16 with GroupQueryAttention (tower ms per clip, prefill of 364 positions, decode
+//      tokens/s) next to PyTorch on CUDA in bf16, then prefill and decode for fp16 with the plain
+//      attention and fp32 with GroupQueryAttention, same run.
+// (Earlier runs: bench/results/gpu-h200-2026-11-26*.json, incl. a small-config training step.)
 // Writes the JSON after every section (argv[3], so a run cut short still reports) and prints it.
 // Build: bash bench/gpu-pack.sh (bundles this file, packs node + ORT).
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,9 +34,9 @@ async function section(name: string, fn: () => Promise<unknown>): Promise<void> 
 }
 
 const fixture = join(root, 'test', 'fixtures', 'public-a');
-const fixtureOn = (kvOnDevice: boolean) => async () => {
+const fixtureOn = (gqa: boolean) => async () => {
   // fused kernels and the KV cache on the GPU: what chat gets there by default
-  const report = compareFixture(await runFixture(fixture, { ep: 'webgpu', noCache: true, kvOnDevice }), join(fixture, 'expected.safetensors'));
+  const report = compareFixture(await runFixture(fixture, { ep: 'webgpu', noCache: true, gqa }), join(fixture, 'expected.safetensors'));
   const worst: Record<string, { error: number; tolerance: number; ok: boolean }> = {};
   for (const [name, c] of Object.entries(report.cases)) {
     const group = name.split('.').slice(0, name.startsWith('sft.grad') || name.startsWith('lora.grad') ? 2 : 1).join('.');
@@ -44,16 +45,17 @@ const fixtureOn = (kvOnDevice: boolean) => async () => {
   const failed = Object.entries(report.cases).filter(([, c]) => !c.ok).map(([n, c]) => `${n}: ${c.error} > ${c.tolerance}`);
   return { pass: report.pass, notComputed: report.notComputed, worst, failed: failed.slice(0, 20) };
 };
-await section('fixture_webgpu', fixtureOn(true));
+await section('fixture_webgpu', fixtureOn(false));
+await section('fixture_webgpu_gqa', fixtureOn(true));
 
 const config = join(root, 'bench', 'configs', 'mufun-0.6b.json');
 const cache = mkdtempSync(join(tmpdir(), 'mufun-gpu-'));
-const engine = (dtype: 'float32' | 'float16', fused: boolean, baseline: boolean) => () =>
+const engine = (dtype: 'float32' | 'float16', gqa: boolean, full: boolean) => () =>
   engineBench({
-    config, threads: 16, ep: 'webgpu', dtype, prompt: 364, newTokens: 32, fused, cacheDir: cache,
-    baseline, baselineArgs: { device: 'cuda', dtype: 'bfloat16' }, quant: [],
+    config, threads: 16, ep: 'webgpu', dtype, prompt: 364, newTokens: 32, fused: true, gqa, cacheDir: cache,
+    baseline: full, llmOnly: !full, baselineArgs: { device: 'cuda', dtype: 'bfloat16' }, quant: [],
   });
-await section('engine_mufun_0.6b_webgpu_float16_fused', engine('float16', true, true));
-await section('engine_mufun_0.6b_webgpu_float16_unfused', engine('float16', false, false));
-await section('engine_mufun_0.6b_webgpu_float32_fused', engine('float32', true, false));
+await section('engine_mufun_0.6b_webgpu_float16_gqa', engine('float16', true, true));
+await section('engine_mufun_0.6b_webgpu_float16_plain_attention', engine('float16', false, false));
+await section('engine_mufun_0.6b_webgpu_float32_gqa', engine('float32', true, false));
 console.log(JSON.stringify(result, null, 1));

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { compareFixture, runFixture } from '../src/model/fixture.js';
 import { buildLlmGraph } from '../src/model/graphs.js';
 import { LLM_VARIANTS, MufunModel } from '../src/model/mufun.js';
+import type { RuntimeOptions } from '../src/model/runtime.js';
 import { planSplice } from '../src/model/splice.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'public-a');
@@ -69,10 +70,32 @@ describe('fused kernels', () => {
     }
   });
 
-  it('the CPU decode graph uses GroupQueryAttention; other providers keep the plain attention', () => {
+  it('the generation graph uses GroupQueryAttention on every provider unless turned off', () => {
+    const layers = (o: RuntimeOptions) => {
+      const m = MufunModel.load(join(DIR, 'checkpoint'), { noCache: true, ...o });
+      return buildLlmGraph(m.config, m.weights, m.llmGraphOptions('generate')).nodes.filter((n) => n.op === 'GroupQueryAttention').length;
+    };
+    expect(layers({})).toBe(2);
+    expect(layers({ ep: 'webgpu' })).toBe(2);
+    expect(layers({ ep: 'webgpu', dtype: 'float16' })).toBe(2);
+    expect(layers({ gqa: false })).toBe(0);
+    expect(layers({ fused: false })).toBe(0);
+  });
+
+  it('inference graphs run each linear layer as one MatMul on a transposed weight; training graphs keep the checkpoint\'s layout', () => {
     const m = MufunModel.load(join(DIR, 'checkpoint'), { noCache: true });
-    const gqa = (o: { gqa: boolean }) => buildLlmGraph(m.config, m.weights, { ...LLM_VARIANTS.generate, fused: true, ...o }).nodes.filter((n) => n.op === 'GroupQueryAttention').length;
-    expect(gqa({ gqa: true })).toBe(m.config.llm.layers);
-    expect(gqa({ gqa: false })).toBe(0);
+    const gen = buildLlmGraph(m.config, m.weights, { ...LLM_VARIANTS.generate, fused: true });
+    const loss = buildLlmGraph(m.config, m.weights, { ...LLM_VARIANTS.loss, fused: true });
+    const has = (g: typeof gen, suffix: string) => [...g.initializers.keys()].some((n) => n.endsWith(suffix));
+    const q = 'layers.0.self_attn.q_proj.weight';
+    expect(has(gen, `${q}.T`) && !has(gen, q)).toBe(true);
+    expect(has(loss, q) && !has(loss, `${q}.T`)).toBe(true);
+    expect(has(gen, 'lm_head.weight.T')).toBe(true); // this model's head is its own tensor
+    expect(gen.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(0);
+    // a tied head reads the embedding table as it is (a transposed copy would double the largest tensor)
+    const tied = MufunModel.fromConfig({ ...m.config.raw, text_config: { ...m.config.raw.text_config, tie_word_embeddings: true } }, m.weights);
+    const tg = buildLlmGraph(tied.config, tied.weights, { ...LLM_VARIANTS.generate, fused: true });
+    expect(has(tg, 'embed_tokens.weight.T')).toBe(false);
+    expect(tg.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(1);
   });
 });

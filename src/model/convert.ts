@@ -57,9 +57,9 @@ export async function convertModel(srcDir: string, outDir: string, o: ConvertOpt
     // Building the graphs checks every tensor's name and shape before anything is written.
     const graphs: Record<ConvertedGraph, Graph> = {
       audio: buildAudioEncoderGraph(cfg, ck, false, dtype),
-      // the fused kernels run on every provider; GroupQueryAttention and the screened head are
-      // chosen per provider at load, so a converted folder keeps the portable attention and head
-      llm_generate: buildLlmGraph(cfg, ck, { ...LLM_VARIANTS.generate, dtype, quant, fused: true }),
+      // the fused kernels and GroupQueryAttention run on every provider (each one's default); the
+      // screened head is CPU-only and needs the float32 head, so a converted folder keeps the full head
+      llm_generate: buildLlmGraph(cfg, ck, { ...LLM_VARIANTS.generate, dtype, quant, fused: true, gqa: true }),
     };
     const all = Object.values(graphs);
     const progress: ConvertProgress = {

@@ -51,7 +51,7 @@ export function initialWeights(rawConfig: Record<string, any>, seed = 0): Record
   const cfg = resolveConfig(rawConfig);
   const rec = new ShapeRecorder();
   for (const g of [buildAudioEncoderGraph(cfg, rec), buildLlmGraph(cfg, rec, { kvCache: false, logits: 'all', loss: false })]) {
-    for (const init of g.initializers.values()) if (!init.data) rec.shapes.set(init.name, init.shape as number[]);
+    for (const [name, shape] of g.checkpointTensors) rec.shapes.set(name, shape);
   }
   const rnd = rng(seed);
   const normal = (n: number, std: number) => {

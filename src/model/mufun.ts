@@ -113,12 +113,17 @@ export class MufunModel {
   }
 
   llm(variant: LlmVariant): Promise<ort.InferenceSession> {
-    return this.session(`llm_${variant}`, () =>
-      buildLlmGraph(this.config, this.weights, {
-        ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant, fused: this.fusedKernels, screenHead: variant === 'generate' && this.headScreen,
-        gqa: variant === 'generate' && this.fusedKernels && (this.runtime.ep ?? 'cpu') === 'cpu',
-      }),
-    variant === 'generate' && this.kvOnDevice ? { outputsOnDevice: KvCache.outputNames(this.config.llm) } : {});
+    return this.session(`llm_${variant}`, () => buildLlmGraph(this.config, this.weights, this.llmGraphOptions(variant)),
+      variant === 'generate' && this.kvOnDevice ? { outputsOnDevice: KvCache.outputNames(this.config.llm) } : {});
+  }
+
+  /** How this model's runtime options shape the `variant` graph. */
+  llmGraphOptions(variant: LlmVariant): LlmGraphOptions {
+    const generate = variant === 'generate';
+    return {
+      ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant, fused: this.fusedKernels,
+      screenHead: generate && this.headScreen, gqa: generate && this.fusedKernels && this.runtime.gqa !== false,
+    };
   }
 
   /**

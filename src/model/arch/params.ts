@@ -4,7 +4,7 @@
 import { CheckpointError, type WeightSource } from '../checkpoint.js';
 import type { Graph, Value } from '../ir/graph.js';
 import { f32ToF16 } from '../ir/half.js';
-import { add, linear as gemmLinear } from '../ir/ops.js';
+import { add, linear as gemmLinear, matmul } from '../ir/ops.js';
 import type { LoraAttachment } from '../lora.js';
 import { type QuantSpec, type Quantized, type QuantizedWeight, blocksPerRow, matMulNBits, quantize, rowErrors, zeroPointBytesPerRow } from '../quant.js';
 import { SCREEN_QUANT, type ScreenCopy } from './head-screen.js';
@@ -58,10 +58,14 @@ export class Params {
    * nn.Linear `name` (weight [out, in], optional bias [out]): y = x Wᵀ + b. Float weights use
    * Gemm(transB=1) on the PyTorch layout; quantized ones MatMulNBits on the same [out, in] rows.
    */
-  linear(x: Value, name: string, inF: number, outF: number, o: { bias?: boolean } = {}): Value {
+  linear(x: Value, name: string, inF: number, outF: number, o: { bias?: boolean; shared?: boolean } = {}): Value {
     const at = (t: string) => (name ? `${name}.${t}` : t); // '' = a bare nn.Linear
     let y: Value;
-    if (!this.quant) {
+    if (!this.quant && this.g.constantWeights && !o.shared) {
+      // One MatMul over any leading dims: 1–2 nodes instead of 5 (a GPU decode step is bound by node count).
+      y = matmul(x, this.transposed(at('weight'), outF, inF));
+      if (o.bias) y = add(y, this.get(at('bias'), [outF]));
+    } else if (!this.quant) {
       const w = this.get(at('weight'), [outF, inF]);
       y = gemmLinear(x, w, o.bias ? this.get(at('bias'), [outF]) : null, inF, outF);
     } else {
@@ -124,6 +128,7 @@ export class Params {
 
   /** Records a problem if the tensor is missing or mis-shaped (synthetic sources have every tensor). */
   private check1(key: string, shape: number[]): void {
+    this.g.checkpointTensors.set(key, shape);
     if (this.src.synthesize) return;
     if (!this.src.has(key)) {
       this.problems.push(`missing tensor ${key} (expected shape [${shape}])`);
@@ -137,6 +142,18 @@ export class Params {
 
   private stored(read: () => Float32Array): () => Float32Array | Uint16Array {
     return this.dtype === 'float16' ? () => f32ToF16(read()) : read;
+  }
+
+  /** A checkpoint's [rows, cols] tensor as a [cols, rows] initializer (MatMul's layout for a linear weight). */
+  private transposed(name: string, rows: number, cols: number): Value {
+    const key = this.prefix + name;
+    this.check1(key, [rows, cols]);
+    return this.g.weight(`${key}.T`, this.dtype, [cols, rows], this.stored(() => {
+      const w = this.read(key, [rows, cols]);
+      const t = new Float32Array(w.length);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
+      return t;
+    }));
   }
 
   get(name: string, shape: number[]): Value {

@@ -193,6 +193,6 @@ export function decoder(
     const w = p.get(`${headName}.weight`, [V, D]);
     return { logits: screenedHead(x, w, p.screenCopy(`${headName}.weight`, V, D), D, V, io.screen), present };
   }
-  const head = p.linear(x, headName, D, V);
+  const head = p.linear(x, headName, D, V, { shared: c.tieWordEmbeddings }); // a tied head is not copied transposed
   return { logits: toDtype(head, 'float32'), present };
 }

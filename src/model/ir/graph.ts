@@ -73,6 +73,13 @@ export class Graph {
    * standard ops alone.
    */
   fused = false;
+  /**
+   * Every weight is a constant initializer (an inference graph: no trainable inputs, no
+   * autodiff), so a linear layer may store its weight transposed and run as one MatMul.
+   */
+  constantWeights = false;
+  /** The checkpoint tensors the graph reads and the shapes it expects (whatever layout its initializers store). */
+  readonly checkpointTensors = new Map<string, number[]>();
 
   constructor(readonly name: string) {}
 
