@@ -1,5 +1,9 @@
-// The log-mel graph's two-stage FFT against a plain float64 DFT, for clip lengths and mel
+// The log-mel (WebAssembly FFT) against a plain float64 DFT, for clip lengths and mel
 // counts other than the fixture's (the fixture test covers 30 s × 128 bins against torch).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOP, LogMel, N_FFT, melFilters } from '../src/model/audio/mel.js';
 
@@ -43,7 +47,7 @@ function referenceLogMel(x: Float32Array, nMels: number): Float64Array {
   return mel.map((v) => (Math.max(v, mx - 8) + 4) / 4);
 }
 
-describe('log-mel FFT graph vs a float64 DFT', () => {
+describe('log-mel vs a float64 DFT', () => {
   it.each([
     [80, 16000],
     [128, 4800],
@@ -61,5 +65,14 @@ describe('log-mel FFT graph vs a float64 DFT', () => {
     for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
     console.log(`${nMels} bins × ${samples / HOP} frames: max abs error ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('the committed WebAssembly', () => {
+  const clang = ['/usr/bin/clang-16', '/usr/lib/llvm-16/bin/clang'].find((p) => existsSync(p));
+  it.skipIf(!clang)('is what wasm/build.sh makes of mel.c (needs clang-16 and lld-16; skipped without them)', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mufun-mel-')), 'mel-wasm.ts');
+    execFileSync('bash', [join(import.meta.dirname, '..', 'src', 'model', 'audio', 'wasm', 'build.sh'), out], { stdio: 'pipe' });
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(import.meta.dirname, '..', 'src', 'model', 'audio', 'wasm', 'mel-wasm.ts'), 'utf8'));
   });
 });

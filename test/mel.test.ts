@@ -41,7 +41,7 @@ describe('30 s clipping rule', () => {
   });
 });
 
-describe('Whisper log-mel graph', () => {
+describe('Whisper log-mel', () => {
   const nMels: number = cases.cases.mel.num_mel_bins;
   const inputs = SafetensorsFile.open(join(FIX, 'inputs.safetensors'));
   const expected = SafetensorsFile.open(join(FIX, 'expected.safetensors'));

@@ -1,5 +1,5 @@
 // A track's log-mel spectrogram for the player: exactly what the model hears — Whisper's
-// log-mel of each 30 s clip (the engine's LogMel graph, at the current model's mel bin count) —
+// log-mel of each 30 s clip (the engine's LogMel, at the current model's mel bin count) —
 // averaged in time into at most STORED_COLUMNS columns, quantised to bytes, and kept in the
 // catalog per file version. The file is decoded and resampled to 16 kHz once, as a stream that
 // this module pulls: one 30 s clip is filled, turned into mel columns, then the next, and the

@@ -152,11 +152,7 @@ export class MufunModel {
   }
 
   logMel(): Promise<LogMel> {
-    this.melSession ??= LogMel.create(this.config.audioTower.melBins, {
-      clipSamples: this.clipSamples,
-      executionProviders: ['cpu'], // STFT-as-conv is cheap; keep the GPU for the tower and LLM
-      intraOpNumThreads: this.runtime.threads,
-    });
+    this.melSession ??= LogMel.create(this.config.audioTower.melBins, { clipSamples: this.clipSamples }); // WebAssembly on the CPU, whatever the provider
     return this.melSession;
   }
 

@@ -1,11 +1,9 @@
-// Whisper's log-mel spectrogram (WhisperFeatureExtractor; `log_mel` in torch_mufun.py) as an
-// ONNX graph: reflect pad, framing (frames as columns), the STFT as a two-stage FFT of two
-// GEMMs, power, mel filterbank, log10 with Whisper's dynamic-range clamp. Also the 30 s
+// Whisper's log-mel spectrogram (WhisperFeatureExtractor; `log_mel` in torch_mufun.py): reflect
+// pad, periodic Hann, |STFT|² of 400-point frames every 160 samples, Slaney mel filters, log10
+// with Whisper's dynamic-range clamp. The work runs in WebAssembly SIMD (wasm/mel.c: a real FFT
+// per frame, four frames per vector); the tables it needs are computed here. Also the 30 s
 // clipping rule.
-import * as ort from 'onnxruntime-node';
-import { Graph, type Value, int, str } from '../ir/graph.js';
-import { exportOnnx } from '../ir/onnx.js';
-import { addScalar, concat, gather, log, matmul, max, mul, mulScalar, reduceMax, reshape, slice, transpose } from '../ir/ops.js';
+import { MEL_WASM } from './wasm/mel-wasm.js';
 
 export const SAMPLE_RATE = 16000;
 export const N_FFT = 400;
@@ -72,197 +70,69 @@ export function melFilters(nMels: number): Float32Array {
   return out;
 }
 
-/**
- * The STFT as a matrix [400, 2·201]: column k is hann·cos(2πkn/400) (real part), column
- * 201+k is −hann·sin(2πkn/400) (imaginary part). Periodic Hann, as torch.hann_window.
- */
-export function dftBasis(): Float32Array {
-  const w = new Float32Array(2 * N_FREQ * N_FFT);
-  const step = (2 * Math.PI) / N_FFT;
-  for (let k = 0; k < N_FREQ; k++) {
-    for (let n = 0; n < N_FFT; n++) {
-      const hann = 0.5 - 0.5 * Math.cos(step * n);
-      const phase = step * ((k * n) % N_FFT); // reduce first: exact angles for large k·n
-      w[n * 2 * N_FREQ + k] = hann * Math.cos(phase);
-      w[n * 2 * N_FREQ + N_FREQ + k] = -hann * Math.sin(phase);
-    }
-  }
-  return w;
-}
-
-// ---------------------------------------------------------------- the graph
-
-const N1 = 16, N2 = 25; // N_FFT = N1 · N2; n = N2·n1 + n2, k = k1 + N1·k2
-const K2 = Math.ceil(N_FREQ / N1); // 13: k2 values needed for k ≤ 200
-const J = N1 / 2 + 1; // 9 stage-1 bins k1 = 0…8 (real input: 16 − j is the conjugate of j)
-const ROWS2 = 4 * K2; // stage-2 outputs per j: Re, Im for k1 = j and for k1 = 16 − j
-
 /** Periodic Hann window (torch.hann_window), float64 rounded to float32. */
 export function hannWindow(): Float32Array {
   return Float32Array.from({ length: N_FFT }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N_FFT));
 }
 
-/**
- * The FFT factors for 400 = 16 · 25 (n = 25·n1 + n2, k = k1 + 16·k2), using the real input's
- * symmetry: stage 1 (a DFT over n1) is only needed for k1 = j = 0…8, since k1 = 16 − j is its
- * conjugate. Stage 1: [18, 16], rows 2j and 2j + 1 = cos and −sin of 2π·n1·j/16 (the sine
- * rows of j = 0 and 8 are zero). Stage 2, per j: [52, 50] from [Re n2 | Im n2] to
- * [Re, Im of k1 = j | Re, Im of k1 = 16 − j] for k2 = 0…12, the twiddles W_400^(n2·k1) folded
- * in (conjugating the input for 16 − j). Unused outputs (k1 = 16, duplicate k1 = 8) are zero.
- */
-export function fftFactors(): { stage1: Float32Array; stage2: Float32Array } {
-  const stage1 = new Float32Array(2 * J * N1);
-  for (let j = 0; j < J; j++) {
-    for (let n = 0; n < N1; n++) {
-      const ph = (2 * Math.PI * ((j * n) % N1)) / N1;
-      stage1[2 * j * N1 + n] = Math.cos(ph);
-      stage1[(2 * j + 1) * N1 + n] = j === 0 || j === N1 / 2 ? 0 : -Math.sin(ph);
-    }
-  }
-  const C = 2 * N2;
-  const stage2 = new Float32Array(J * ROWS2 * C);
-  for (let j = 0; j < J; j++) {
-    for (const conj of [false, true]) {
-      const k1 = conj ? N1 - j : j;
-      if (conj && (j === 0 || j === N1 / 2)) continue; // k1 = 16 does not exist; 8 is done once
-      for (let k2 = 0; k2 < K2; k2++) {
-        const re = (j * ROWS2 + (conj ? 2 * K2 : 0) + k2) * C, im = re + K2 * C;
-        for (let n = 0; n < N2; n++) {
-          const ph = (2 * Math.PI * ((n * (k1 + N1 * k2)) % N_FFT)) / N_FFT;
-          const c = Math.cos(ph), sn = -Math.sin(ph);
-          // (a ± ib)(c + i·sn): Re = a·c ∓ b·sn, Im = a·sn ± b·c
-          const sign = conj ? -1 : 1;
-          stage2[re + n] = c;
-          stage2[re + N2 + n] = -sign * sn;
-          stage2[im + n] = sn;
-          stage2[im + N2 + n] = sign * c;
-        }
-      }
-    }
-  }
-  return { stage1, stage2 };
+// ---------------------------------------------------------------- WebAssembly kernel
+
+interface MelExports {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  set_tables(window: number, twiddle: number, split: number, band: number, weightAt: number, weights: number, nMels: number): void;
+  log_mel(padded: number, frames: number, out: number): void;
+  finish(x: number, count: number): void;
 }
 
-/** The bin of stage-2 output row r of group j (−1 when unused or beyond 200). */
-function binOf(j: number, r: number): number {
-  const conj = r >= 2 * K2;
-  const k2 = r % K2;
-  const k1 = conj ? N1 - j : j;
-  if (conj && (j === 0 || j === N1 / 2)) return -1;
-  const k = k1 + N1 * k2;
-  return k < N_FREQ ? k : -1;
+let compiled: WebAssembly.Module | null = null;
+
+/** cos and −sin of 2πj/n for j < count, interleaved, float64 rounded to float32. */
+function rotations(n: number, count: number): Float32Array {
+  const t = new Float32Array(2 * count);
+  for (let j = 0; j < count; j++) {
+    t[2 * j] = Math.cos((2 * Math.PI * j) / n);
+    t[2 * j + 1] = -Math.sin((2 * Math.PI * j) / n);
+  }
+  return t;
 }
 
 /**
- * The mel filterbank as dense bands: consecutive filters grouped `groupSize` at a time, each
- * group with the stage-2 power rows of the bins its filters cover and its filters' weights on
- * them ([groupSize, rows.length]). A triangular filter covers a few bins, so the bands hold
- * ~8 % of the full [nMels, 201] product's terms; the sum over a filter's bins is the same.
+ * The filterbank as bands: filter m covers bins [lo, lo + count) (a triangle's nonzero run),
+ * its weights stored one after another.
  */
-export function melBands(nMels: number, groupSize = 16): { rows: number[]; weights: Float32Array; filters: number }[] {
+function melBands(nMels: number): { band: Int32Array; weightAt: Int32Array; weights: Float32Array } {
   const fb = melFilters(nMels); // [201, nMels]
-  const rowOfBin = new Int32Array(N_FREQ).fill(-1); // the power row (j, pair, k2) of each bin
-  for (let j = 0; j < J; j++) {
-    for (let pair = 0; pair < 2; pair++) {
-      for (let k2 = 0; k2 < K2; k2++) {
-        const k = binOf(j, pair * 2 * K2 + k2);
-        if (k >= 0) rowOfBin[k] = (j * 2 + pair) * K2 + k2;
-      }
-    }
+  const band = new Int32Array(2 * nMels), weightAt = new Int32Array(nMels);
+  const weights: number[] = [];
+  for (let m = 0; m < nMels; m++) {
+    let lo = 0;
+    while (lo < N_FREQ && fb[lo * nMels + m] === 0) lo++;
+    let hi = lo;
+    while (hi < N_FREQ && fb[hi * nMels + m] !== 0) hi++;
+    band[2 * m] = Math.min(lo, N_FREQ - 1);
+    band[2 * m + 1] = hi - lo;
+    weightAt[m] = weights.length;
+    for (let k = lo; k < hi; k++) weights.push(fb[k * nMels + m]);
   }
-  const bands = [];
-  for (let m0 = 0; m0 < nMels; m0 += groupSize) {
-    const m1 = Math.min(nMels, m0 + groupSize);
-    const bins: number[] = [];
-    for (let k = 0; k < N_FREQ; k++) {
-      for (let m = m0; m < m1; m++) {
-        if (fb[k * nMels + m] !== 0) {
-          bins.push(k);
-          break;
-        }
-      }
-    }
-    const weights = new Float32Array((m1 - m0) * bins.length);
-    for (let m = m0; m < m1; m++) bins.forEach((k, c) => (weights[(m - m0) * bins.length + c] = fb[k * nMels + m]));
-    bands.push({ rows: bins.map((k) => rowOfBin[k]), weights, filters: m1 - m0 });
-  }
-  return bands;
+  return { band, weightAt, weights: Float32Array.from(weights) };
 }
-
-/**
- * The frames as columns, windowed: [400, F] with column t = hann · padded[160·t : 160·t + 400],
- * built from the padded signal as [F + 2, 160] transposed (rows 0–159, 160–319 and 320–399
- * are that transpose shifted by 0, 1 and 2 columns): no gather, one transpose.
- */
-function windowedFramesT(g: Graph, padded: Value, F: number): Value {
-  const rows = F + 2; // padded is 160·F + 400 long: its first 160·(F + 2) samples hold every frame
-  const pt = transpose(reshape(slice(padded, [0], [rows * HOP], [0]), [rows, HOP]), [1, 0]); // [160, F + 2]
-  const xT = concat([
-    slice(pt, [0, 0], [HOP, F], [0, 1]),
-    slice(pt, [0, 1], [HOP, F + 1], [0, 1]),
-    slice(pt, [0, 2], [N_FFT - 2 * HOP, F + 2], [0, 1]),
-  ], 0); // [400, F]
-  return mul(xT, g.weight('stft.window', 'float32', [N_FFT, 1], hannWindow()));
-}
-
-/**
- * Mel power of windowed frames as columns [400, F] -> [nMels, F]: a two-stage Cooley–Tukey
- * DFT (400 = 16 · 25) as two float32 GEMMs, stage 1 over n1 (16 terms, only the 9 k1 that real
- * input needs), stage 2 per k1 group over n2 (50 terms, twiddles folded in), then squares and
- * banded GEMMs with the mel filters (melBands). Each value sums at
- * most 50 products: one GEMM against the whole DFT basis sums 400 and misses the 1e-4
- * tolerance in the quietest bins the 80 dB floor keeps; this stays within 6.5e-5 on the
- * public-a fixture. No big intermediate is transposed, sliced or cast.
- */
-function melPowerT(g: Graph, xT: Value, F: number, nMels: number): Value {
-  const f = fftFactors();
-  const x = reshape(xT, [N1, N2 * F]); // rows n1, columns (n2, t)
-  const s1 = matmul(g.weight('stft.stage1', 'float32', [2 * J, N1], f.stage1), x); // [(j, re|im), (n2, t)]
-  const z = reshape(s1, [J, 2 * N2, F]); // per j: rows Re n2 | Im n2
-  const y = matmul(g.weight('stft.stage2', 'float32', [J, ROWS2, 2 * N2], f.stage2), z); // [j, 52, t]
-  // |X|² = Re² + Im²: rows per j are [Re, Im of k1 = j | Re, Im of k1 = 16 − j] × 13
-  const sq = g.op('ReduceSum', [reshape(mul(y, y), [J, 2, 2, K2, F]), g.ints([2])], { keepdims: int(0) });
-  const power = reshape(sq, [J * 2 * K2, F]); // bin powers, rows (j, pair, k2)
-  return concat(melBands(nMels).map((b, i) => matmul(
-    g.weight(`mel.band${i}`, 'float32', [b.filters, b.rows.length], b.weights),
-    gather(power, g.ints(b.rows)),
-  )), 0); // [nMels, t]
-}
-
-/** wave float32 [clipSamples] -> mel float32 [nMels, clipSamples/160]. */
-export function buildLogMelGraph(nMels: number, clipSamples = CLIP_SAMPLES): Graph {
-  if (clipSamples % HOP !== 0 || clipSamples <= N_FFT) throw new Error(`clip length ${clipSamples} must be a multiple of ${HOP} above ${N_FFT}`);
-  const frames = clipSamples / HOP; // the STFT gives frames+1; Whisper drops the last
-  const g = new Graph('log_mel');
-  const wave = g.input('wave', 'float32', [clipSamples]);
-
-  // center=True: reflect-pad n_fft/2 each side so frame t is centred on sample t·hop.
-  const half = N_FFT / 2;
-  const padded = g.op('Pad', [wave, g.ints([half, half])], { mode: str('reflect') });
-
-  const mel = melPowerT(g, windowedFramesT(g, padded, frames), frames, nMels); // [nMels, frames]
-
-  // log10(clamp(mel, 1e-10)), floor at max − 8 (80 dB range), then scale to about [−1, 1].
-  const lg = mulScalar(log(max(mel, g.scalar(1e-10))), 1 / Math.LN10);
-  const floored = max(lg, addScalar(reduceMax(lg, null), -8));
-  g.output(mulScalar(addScalar(floored, 4), 0.25), 'mel', 'float32', [nMels, frames]);
-  return g;
-}
-
-// ---------------------------------------------------------------- runtime wrapper
 
 export interface LogMelOptions {
-  executionProviders?: string[];
   clipSamples?: number;
-  intraOpNumThreads?: number;
 }
 
-/** An ONNX Runtime session computing one clip's log-mel at a time. */
+/**
+ * One clip's log-mel at a time. Each instance owns a WebAssembly instance (tables, the padded
+ * clip and the output live in its memory); the module is compiled once per process.
+ */
 export class LogMel {
   private constructor(
-    private session: ort.InferenceSession,
+    private wasm: MelExports,
     readonly nMels: number,
     readonly clipSamples: number,
+    private padded: number,
+    private out: number,
   ) {}
 
   get frames(): number {
@@ -271,21 +141,44 @@ export class LogMel {
 
   static async create(nMels: number, opts: LogMelOptions = {}): Promise<LogMel> {
     const clipSamples = opts.clipSamples ?? CLIP_SAMPLES;
-    const bytes = await exportOnnx(buildLogMelGraph(nMels, clipSamples));
-    const sessionOpts: ort.InferenceSession.SessionOptions = {};
-    if (opts.executionProviders) sessionOpts.executionProviders = opts.executionProviders;
-    if (opts.intraOpNumThreads) sessionOpts.intraOpNumThreads = opts.intraOpNumThreads;
-    return new LogMel(await ort.InferenceSession.create(bytes, sessionOpts), nMels, clipSamples);
+    if (clipSamples % HOP !== 0 || clipSamples <= N_FFT) throw new Error(`clip length ${clipSamples} must be a multiple of ${HOP} above ${N_FFT}`);
+    compiled ??= new WebAssembly.Module(Buffer.from(MEL_WASM, 'base64'));
+    const wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as MelExports;
+    const { band, weightAt, weights } = melBands(nMels);
+    const tables = [hannWindow(), rotations(N_FFT / 2, N_FFT / 2), rotations(N_FFT, N_FREQ), band, weightAt, weights];
+    let at = ((wasm.__heap_base.value as number) + 15) & ~15;
+    const place = (bytes: number) => {
+      const p = at;
+      at = (at + bytes + 15) & ~15;
+      return p;
+    };
+    const offsets = tables.map((t) => place(t.byteLength));
+    const padded = place(4 * (clipSamples + N_FFT));
+    const out = place(4 * nMels * (clipSamples / HOP));
+    if (at > wasm.memory.buffer.byteLength) wasm.memory.grow(Math.ceil((at - wasm.memory.buffer.byteLength) / 65536));
+    tables.forEach((t, i) => new Uint8Array(wasm.memory.buffer, offsets[i], t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength)));
+    wasm.set_tables(offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], nMels);
+    return new LogMel(wasm, nMels, clipSamples, padded, out);
   }
 
-  /** One clip (padded/truncated to the clip length) -> [nMels · frames] row-major. */
+  /** One clip (zero-padded or truncated to the clip length) -> [nMels · frames] row-major. */
   async compute(clip: Float32Array): Promise<Float32Array> {
-    const wave = new ort.Tensor('float32', padClip(clip, this.clipSamples), [this.clipSamples]);
-    const { mel } = await this.session.run({ wave });
-    return mel.data as Float32Array;
+    const L = this.clipSamples, half = N_FFT / 2;
+    const x = new Float32Array(this.wasm.memory.buffer, this.padded, L + N_FFT);
+    const n = Math.min(clip.length, L);
+    x.set(clip.subarray(0, n), half);
+    x.fill(0, half + n, half + L);
+    // center=True: reflect-pad n_fft/2 each side so frame t is centred on sample t·hop
+    for (let i = 1; i <= half; i++) {
+      x[half - i] = x[half + i];
+      x[half + L - 1 + i] = x[half + L - 1 - i];
+    }
+    const count = this.nMels * this.frames;
+    this.wasm.log_mel(this.padded, this.frames, this.out);
+    this.wasm.finish(this.out, count);
+    return new Float32Array(this.wasm.memory.buffer, this.out, count).slice();
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
-  }
+  /** Nothing to free early: the instance's memory goes with it. */
+  async release(): Promise<void> {}
 }
