@@ -80,7 +80,7 @@ export function hannWindow(): Float32Array {
 interface MelExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
-  set_tables(window: number, twiddle: number, split: number, band: number, weightAt: number, weights: number, nMels: number): void;
+  set_tables(window: number, twiddle: number, split: number, band: number, weights: number, nMels: number): number;
   log_mel(padded: number, frames: number, out: number): void;
   finish(x: number, count: number): void;
 }
@@ -101,9 +101,9 @@ function rotations(n: number, count: number): Float32Array {
  * The filterbank as bands: filter m covers bins [lo, lo + count) (a triangle's nonzero run),
  * its weights stored one after another.
  */
-function melBands(nMels: number): { band: Int32Array; weightAt: Int32Array; weights: Float32Array } {
+function melBands(nMels: number): { band: Int32Array; weights: Float32Array } {
   const fb = melFilters(nMels); // [201, nMels]
-  const band = new Int32Array(2 * nMels), weightAt = new Int32Array(nMels);
+  const band = new Int32Array(2 * nMels);
   const weights: number[] = [];
   for (let m = 0; m < nMels; m++) {
     let lo = 0;
@@ -112,10 +112,9 @@ function melBands(nMels: number): { band: Int32Array; weightAt: Int32Array; weig
     while (hi < N_FREQ && fb[hi * nMels + m] !== 0) hi++;
     band[2 * m] = Math.min(lo, N_FREQ - 1);
     band[2 * m + 1] = hi - lo;
-    weightAt[m] = weights.length;
     for (let k = lo; k < hi; k++) weights.push(fb[k * nMels + m]);
   }
-  return { band, weightAt, weights: Float32Array.from(weights) };
+  return { band, weights: Float32Array.from(weights) };
 }
 
 export interface LogMelOptions {
@@ -123,8 +122,8 @@ export interface LogMelOptions {
 }
 
 /**
- * One clip's log-mel at a time. Each instance owns a WebAssembly instance (tables, the padded
- * clip and the output live in its memory); the module is compiled once per process.
+ * One clip's log-mel at a time. Each instance owns a WebAssembly instance (its tables, the
+ * padded clip and the output live in its memory); the module is compiled once per process.
  */
 export class LogMel {
   private constructor(
@@ -144,8 +143,8 @@ export class LogMel {
     if (clipSamples % HOP !== 0 || clipSamples <= N_FFT) throw new Error(`clip length ${clipSamples} must be a multiple of ${HOP} above ${N_FFT}`);
     compiled ??= new WebAssembly.Module(Buffer.from(MEL_WASM, 'base64'));
     const wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as MelExports;
-    const { band, weightAt, weights } = melBands(nMels);
-    const tables = [hannWindow(), rotations(N_FFT / 2, N_FFT / 2), rotations(N_FFT, N_FREQ), band, weightAt, weights];
+    const { band, weights } = melBands(nMels);
+    const tables = [hannWindow(), rotations(N_FFT / 2, N_FFT / 2), rotations(N_FFT, N_FREQ), band, weights];
     let at = ((wasm.__heap_base.value as number) + 15) & ~15;
     const place = (bytes: number) => {
       const p = at;
@@ -157,7 +156,7 @@ export class LogMel {
     const out = place(4 * nMels * (clipSamples / HOP));
     if (at > wasm.memory.buffer.byteLength) wasm.memory.grow(Math.ceil((at - wasm.memory.buffer.byteLength) / 65536));
     tables.forEach((t, i) => new Uint8Array(wasm.memory.buffer, offsets[i], t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength)));
-    wasm.set_tables(offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], nMels);
+    if (wasm.set_tables(offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], nMels) !== 0) throw new Error(`log-mel: ${nMels} mel bins is more than the kernel's tables hold`);
     return new LogMel(wasm, nMels, clipSamples, padded, out);
   }
 

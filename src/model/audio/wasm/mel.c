@@ -12,21 +12,31 @@
 
 typedef v128_t V;
 
-// Tables written by the host before the first call (offsets in linear memory).
-typedef struct {
-  const float *window;   // [400] periodic Hann
-  const float *twiddle;  // [2·NC]: cos, −sin of 2πj/NC, j < NC (FFT stages)
-  const float *split;    // [2·NBIN]: cos, −sin of 2πk/400, k ≤ 200 (real-FFT split)
-  const int *band;       // [2·nMels]: first bin, bin count of filter m
-  const int *weightAt;   // [nMels]: offset of filter m's weights in `weights`
-  const float *weights;  // concatenated filter weights
-  int nMels;
-} Tables;
+// Tables from the host (mel.ts), copied in by set_tables: the window, the FFT twiddles, and the
+// mel filters as bands (filter m covers bins band[2m] … band[2m] + band[2m+1] − 1) whose weights
+// are kept pre-splatted (one vector per weight, so the filter loop only loads).
+#define MAX_MELS 256
+#define MAX_WEIGHTS (2 * NBIN + MAX_MELS)
 
-static Tables T;
+static float window_[N_FFT];
+static float twiddle[2 * NC]; // cos, −sin of 2πj/NC, j < NC (FFT stages)
+static float split_[2 * NBIN]; // cos, −sin of 2πk/400, k ≤ 200 (real-FFT split)
+static int band[2 * MAX_MELS];
+static V weightv[MAX_WEIGHTS];
+static int nMels_;
 
-void set_tables(const float *window, const float *twiddle, const float *split, const int *band, const int *weightAt, const float *weights, int nMels) {
-  T.window = window; T.twiddle = twiddle; T.split = split; T.band = band; T.weightAt = weightAt; T.weights = weights; T.nMels = nMels;
+// Returns 0, or −1 when the filters do not fit the static tables.
+int set_tables(const float *window, const float *tw, const float *sp, const int *bands, const float *weights, int nMels) {
+  int total = 0;
+  for (int m = 0; m < nMels; m++) total += bands[2 * m + 1];
+  if (nMels > MAX_MELS || total > MAX_WEIGHTS) return -1;
+  for (int i = 0; i < N_FFT; i++) window_[i] = window[i];
+  for (int i = 0; i < 2 * NC; i++) twiddle[i] = tw[i];
+  for (int i = 0; i < 2 * NBIN; i++) split_[i] = sp[i];
+  for (int i = 0; i < 2 * nMels; i++) band[i] = bands[i];
+  for (int i = 0; i < total; i++) weightv[i] = wasm_f32x4_splat(weights[i]);
+  nMels_ = nMels;
+  return 0;
 }
 
 static inline V cmul_re(V ar, V ai, V br, V bi) { return wasm_f32x4_sub(wasm_f32x4_mul(ar, br), wasm_f32x4_mul(ai, bi)); }
@@ -43,7 +53,7 @@ static void stage5(int n, int s, const V *xr, const V *xi, V *yr, V *yi) {
   const V s1 = wasm_f32x4_splat(0.95105651629515357f), s2 = wasm_f32x4_splat(0.58778525229247313f);
   for (int p = 0; p < m; p++) {
     V wr[5], wi[5];
-    for (int u = 1; u < 5; u++) { const int j = ((p * u) % n) * step; wr[u] = wasm_f32x4_splat(T.twiddle[2 * j]); wi[u] = wasm_f32x4_splat(T.twiddle[2 * j + 1]); }
+    for (int u = 1; u < 5; u++) { const int j = ((p * u) % n) * step; wr[u] = wasm_f32x4_splat(twiddle[2 * j]); wi[u] = wasm_f32x4_splat(twiddle[2 * j + 1]); }
     for (int q = 0; q < s; q++) {
       V ar[5], ai[5];
       for (int r = 0; r < 5; r++) { ar[r] = xr[q + s * (p + r * m)]; ai[r] = xi[q + s * (p + r * m)]; }
@@ -77,7 +87,7 @@ static void stage5(int n, int s, const V *xr, const V *xi, V *yr, V *yi) {
 static void stage2(int n, int s, const V *xr, const V *xi, V *yr, V *yi) {
   const int m = n / 2, step = NC / n;
   for (int p = 0; p < m; p++) {
-    const V wr = wasm_f32x4_splat(T.twiddle[2 * p * step]), wi = wasm_f32x4_splat(T.twiddle[2 * p * step + 1]);
+    const V wr = wasm_f32x4_splat(twiddle[2 * p * step]), wi = wasm_f32x4_splat(twiddle[2 * p * step + 1]);
     for (int q = 0; q < s; q++) {
       const V ar = xr[q + s * p], ai = xi[q + s * p], br = xr[q + s * (p + m)], bi = xi[q + s * (p + m)];
       yr[q + s * 2 * p] = wasm_f32x4_add(ar, br);
@@ -93,7 +103,7 @@ static void stage4(int n, int s, const V *xr, const V *xi, V *yr, V *yi) {
   const int m = n / 4, step = NC / n;
   for (int p = 0; p < m; p++) {
     V wr[4], wi[4];
-    for (int u = 1; u < 4; u++) { const int j = ((p * u) % n) * step; wr[u] = wasm_f32x4_splat(T.twiddle[2 * j]); wi[u] = wasm_f32x4_splat(T.twiddle[2 * j + 1]); }
+    for (int u = 1; u < 4; u++) { const int j = ((p * u) % n) * step; wr[u] = wasm_f32x4_splat(twiddle[2 * j]); wi[u] = wasm_f32x4_splat(twiddle[2 * j + 1]); }
     for (int q = 0; q < s; q++) {
       const V a0r = xr[q + s * p], a0i = xi[q + s * p];
       const V a1r = xr[q + s * (p + m)], a1i = xi[q + s * (p + m)];
@@ -140,25 +150,34 @@ static inline V vlog(V x) {
 static V bufR[2][NC], bufI[2][NC];
 static V power[NBIN];
 
-// Whisper's dynamic range on log10 values in place: floor at max − 8, then (x + 4) / 4.
+// log10 of the mel powers in place, then Whisper's dynamic range: floor at max − 8, (x + 4) / 4.
 void finish(float *x, int count) {
+  const V inv_ln10 = wasm_f32x4_splat(0.43429448190f);
   V mx = wasm_f32x4_splat(-1e30f);
   int i = 0;
-  for (; i + 4 <= count; i += 4) mx = wasm_f32x4_max(mx, wasm_v128_load(x + i));
+  for (; i + 4 <= count; i += 4) {
+    const V lg = wasm_f32x4_mul(vlog(wasm_v128_load(x + i)), inv_ln10);
+    wasm_v128_store(x + i, lg);
+    mx = wasm_f32x4_max(mx, lg);
+  }
   float m4[4];
   wasm_v128_store(m4, mx);
   float top = m4[0];
   for (int l = 1; l < 4; l++) top = m4[l] > top ? m4[l] : top;
-  for (; i < count; i++) top = x[i] > top ? x[i] : top;
+  for (; i < count; i++) { // a tail shorter than a vector: through a padded one
+    float t[4] = {x[i], 1.0f, 1.0f, 1.0f};
+    wasm_v128_store(t, wasm_f32x4_mul(vlog(wasm_v128_load(t)), inv_ln10));
+    x[i] = t[0];
+    top = t[0] > top ? t[0] : top;
+  }
   const V lo = wasm_f32x4_splat(top - 8.0f), four = wasm_f32x4_splat(4.0f), quarter = wasm_f32x4_splat(0.25f);
   for (i = 0; i + 4 <= count; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_max(wasm_v128_load(x + i), lo), four), quarter));
   for (; i < count; i++) x[i] = ((x[i] > top - 8.0f ? x[i] : top - 8.0f) + 4.0f) * 0.25f;
 }
 
-// padded: the reflect-padded clip (length ≥ 160·frames + 400); out: [nMels, frames] of log10(max(mel, 1e-10)).
-// finish() then applies Whisper's floor (max − 8) and scaling.
-void log_mel(const float *padded, int frames, float *out) {
-  const int nMels = T.nMels;
+// padded: the reflect-padded clip (length ≥ 160·frames + 400); out: [nMels, frames] of max(mel, 1e-10).
+// finish() then takes log10 and applies Whisper's floor (max − 8) and scaling.
+void log_mel(const float *padded, int frames, float *restrict out) {
   for (int t0 = 0; t0 < frames; t0 += 4) {
     // Four frames side by side: lane l is frame t0 + l (missing frames past the end repeat the last).
     const float *f[4];
@@ -170,7 +189,7 @@ void log_mel(const float *padded, int frames, float *out) {
       const V r2 = wasm_v128_load(f[2] + 4 * i), r3 = wasm_v128_load(f[3] + 4 * i);
       const V lo01 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
       const V lo23 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-      const V w = wasm_v128_load(T.window + 4 * i);
+      const V w = wasm_v128_load(window_ + 4 * i);
       bufR[0][2 * i] = wasm_f32x4_mul(wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5), wasm_i32x4_shuffle(w, w, 0, 0, 0, 0));
       bufI[0][2 * i] = wasm_f32x4_mul(wasm_i32x4_shuffle(lo01, lo23, 2, 3, 6, 7), wasm_i32x4_shuffle(w, w, 1, 1, 1, 1));
       bufR[0][2 * i + 1] = wasm_f32x4_mul(wasm_i32x4_shuffle(hi01, hi23, 0, 1, 4, 5), wasm_i32x4_shuffle(w, w, 2, 2, 2, 2));
@@ -189,17 +208,19 @@ void log_mel(const float *padded, int frames, float *out) {
       const V er = wasm_f32x4_mul(wasm_f32x4_add(zr[a], zr[b]), half), ei = wasm_f32x4_mul(wasm_f32x4_sub(zi[a], zi[b]), half);
       // (Z_k − conj Z_{−k})/(2i): numerator (zr[a] − zr[b]) + i(zi[a] + zi[b]); dividing by 2i swaps and negates
       const V or_ = wasm_f32x4_mul(wasm_f32x4_add(zi[a], zi[b]), half), oi = wasm_f32x4_mul(wasm_f32x4_sub(zr[b], zr[a]), half);
-      const V wr = wasm_f32x4_splat(T.split[2 * k]), wi = wasm_f32x4_splat(T.split[2 * k + 1]);
+      const V wr = wasm_f32x4_splat(split_[2 * k]), wi = wasm_f32x4_splat(split_[2 * k + 1]);
       const V xr = wasm_f32x4_add(er, cmul_re(or_, oi, wr, wi)), xi = wasm_f32x4_add(ei, cmul_im(or_, oi, wr, wi));
       power[k] = wasm_f32x4_add(wasm_f32x4_mul(xr, xr), wasm_f32x4_mul(xi, xi));
     }
-    const V floor = wasm_f32x4_splat(1e-10f), inv_ln10 = wasm_f32x4_splat(0.43429448190f);
-    for (int m = 0; m < nMels; m++) {
-      const int lo = T.band[2 * m], count = T.band[2 * m + 1];
-      const float *w = T.weights + T.weightAt[m];
+    const V floor = wasm_f32x4_splat(1e-10f);
+    const V *w = weightv;
+    for (int m = 0; m < nMels_; m++) {
+      const V *pw = power + band[2 * m];
+      const int count = band[2 * m + 1];
       V acc = wasm_f32x4_splat(0.0f);
-      for (int i = 0; i < count; i++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(power[lo + i], wasm_f32x4_splat(w[i])));
-      const V lg = wasm_f32x4_mul(vlog(wasm_f32x4_max(acc, floor)), inv_ln10);
+      for (int i = 0; i < count; i++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(pw[i], w[i]));
+      w += count;
+      const V lg = wasm_f32x4_max(acc, floor);
       float *row = out + (long)m * frames + t0;
       if (t0 + 4 <= frames) {
         wasm_v128_store(row, lg);
