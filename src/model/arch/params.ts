@@ -55,8 +55,10 @@ export class Params {
   }
 
   /**
-   * nn.Linear `name` (weight [out, in], optional bias [out]): y = x Wᵀ + b. Float weights use
-   * Gemm(transB=1) on the PyTorch layout; quantized ones MatMulNBits on the same [out, in] rows.
+   * nn.Linear `name` (weight [out, in], optional bias [out]): y = x Wᵀ + b. In graphs with
+   * constant weights, float weights are stored transposed for one MatMul; graphs that train (and
+   * `shared` weights, e.g. a head tied to the embedding) use Gemm(transB=1) on the PyTorch layout;
+   * quantized ones MatMulNBits on the same [out, in] rows.
    */
   linear(x: Value, name: string, inF: number, outF: number, o: { bias?: boolean; shared?: boolean } = {}): Value {
     const at = (t: string) => (name ? `${name}.${t}` : t); // '' = a bare nn.Linear
@@ -151,7 +153,12 @@ export class Params {
     return this.g.weight(`${key}.T`, this.dtype, [cols, rows], this.stored(() => {
       const w = this.read(key, [rows, cols]);
       const t = new Float32Array(w.length);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
+      const B = 64; // in tiles, so that large weights transpose at memory speed
+      for (let r0 = 0; r0 < rows; r0 += B) {
+        for (let c0 = 0; c0 < cols; c0 += B) {
+          for (let r = r0; r < Math.min(rows, r0 + B); r++) for (let c = c0; c < Math.min(cols, c0 + B); c++) t[c * rows + r] = w[r * cols + c];
+        }
+      }
       return t;
     }));
   }
