@@ -102,4 +102,14 @@ describe('mufun train', () => {
     for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
     expect(d).toBeLessThan(1e-6);
   }, 600_000);
+
+  it('max_steps replaces the epochs, as in transformers: the data repeats and the schedule spans the steps', async () => {
+    // 16 samples in batches of 4: 4 steps an epoch; 6 steps run into the second epoch
+    const r = await run(base(mkdtempSync(join(tmpdir(), 'run-')), { epochs: 1, maxSteps: 6, evalDataPath: undefined, scheduler: 'linear', warmupRatio: 0 }));
+    const steps = r.events.flatMap((e) => (e.type === 'step' ? [e] : []));
+    expect(r.events.find((e) => e.type === 'start')).toMatchObject({ totalSteps: 6 });
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps[5].epoch).toBe(1.5);
+    expect(steps[5].lr).toBeCloseTo((3e-3 * 1) / 6, 9); // linear decay over the 6 steps, not the 4 of one epoch
+  }, 120_000);
 });

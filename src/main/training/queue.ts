@@ -41,8 +41,6 @@ interface Active {
   /** Why it is being stopped, if it is. */
   stopping: 'cancel' | 'close' | null;
   outcome: { ok: true; finalDir: string; stopped: boolean } | { ok: false; message: string } | null;
-  /** The run stops here (max_steps) when before the schedule's end. */
-  maxSteps: number | null;
   exited: Promise<void>;
 }
 
@@ -103,7 +101,6 @@ export class TrainingQueue {
     const job = store.runnable(jobId);
     if (!job) return;
     let data: TrainingWorkerData;
-    let maxSteps: number | null = null;
     try {
       if (!existsSync(job.baseModel)) throw new Error(`the base model ${job.baseModel} is not there any more`);
       const plan = planRun(job.kind, job.settings, job, job.resume);
@@ -113,7 +110,6 @@ export class TrainingQueue {
         store.truncateMetrics(jobId, at);
         trimMetricsFile(job.outputDir, at);
       }
-      maxSteps = plan.config.maxSteps ?? null;
       data = { kind: TRAINING_WORKER_KIND, jobId, mode: plan.mode, config: plan.config, grpo: plan.grpo, provider: this.o.provider(), threads: this.o.threads };
     } catch (e) {
       store.setStatus(jobId, 'failed', { error: e instanceof Error ? e.message : String(e) });
@@ -130,7 +126,7 @@ export class TrainingQueue {
     }
     store.setStatus(jobId, 'running', { error: null });
     let exit!: () => void;
-    const a: Active = { jobId, worker, stopping: null, outcome: null, maxSteps, exited: new Promise((r) => (exit = r)) };
+    const a: Active = { jobId, worker, stopping: null, outcome: null, exited: new Promise((r) => (exit = r)) };
     this.active = a;
     worker.on('message', (m: FromTrainingWorker) => this.receive(a, m));
     worker.on('error', (e) => {
@@ -159,11 +155,9 @@ export class TrainingQueue {
   private onEvent(a: Active, e: TrainEvent | GrpoEvent): void {
     const { store } = this.o;
     const id = a.jobId;
-    // the steps this run will make: the schedule's, or fewer with max_steps
-    const total = (n: number) => (a.maxSteps ? Math.min(n, a.maxSteps) : n);
     switch (e.type) {
       case 'start':
-        store.setProgress(id, e.resumedFrom, total(e.totalSteps));
+        store.setProgress(id, e.resumedFrom, e.totalSteps);
         store.addWarnings(id, e.skipped.map((p) => `skipped sample ${p.id}: ${p.message}`));
         this.emitStatus(id);
         break;
@@ -174,8 +168,8 @@ export class TrainingQueue {
           kl: g?.kl ?? null, elapsedSec: e.elapsedSec, etaSec: e.etaSec,
         };
         store.addStep(id, point);
-        store.setProgress(id, e.step, total(e.totalSteps));
-        this.o.events.progress({ jobId: id, totalSteps: total(e.totalSteps), ...point });
+        store.setProgress(id, e.step, e.totalSteps);
+        this.o.events.progress({ jobId: id, totalSteps: e.totalSteps, ...point });
         break;
       }
       case 'eval': {

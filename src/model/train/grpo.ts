@@ -160,8 +160,8 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
   const rolloutsPerEpoch = Math.floor(prompts.length / promptsPerStep);
   if (!rolloutsPerEpoch) throw new GrpoError(`${prompts.length} prompts but each step needs ${promptsPerStep} (batch × accumulation / num_generations)`);
   const stepsPerEpoch = rolloutsPerEpoch * c.numIterations;
-  const totalSteps = Math.ceil(stepsPerEpoch * c.epochs);
-  const stopAt = Math.min(totalSteps, c.maxSteps ?? totalSteps);
+  const totalSteps = c.maxSteps ?? Math.ceil(stepsPerEpoch * c.epochs); // max_steps replaces the epochs, as in training
+  const stopAt = totalSteps;
 
   const stepGraph = buildGrpoGraph(model.config, ck, { trainable, audioInput, lora, mode: 'step' });
   const policyGraph = buildGrpoGraph(model.config, ck, { trainable, audioInput, lora, mode: 'logps' });

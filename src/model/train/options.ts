@@ -170,7 +170,7 @@ export const TRAIN_OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'learningRate', flag: 'learning_rate', kind: 'number', help: 'peak learning rate (default 2e-5)' },
   { key: 'weightDecay', flag: 'weight_decay', kind: 'number', help: 'AdamW weight decay (default 0)' },
   { key: 'numTrainEpochs', flag: 'num_train_epochs', kind: 'number', help: 'epochs (default 1)' },
-  { key: 'maxSteps', flag: 'max_steps', kind: 'int', help: 'stop after this many optimizer steps, overriding epochs (default -1: off)' },
+  { key: 'maxSteps', flag: 'max_steps', kind: 'int', help: 'optimizer steps in all, instead of the epochs (the data repeats as needed; the schedule spans them) (default -1: off)' },
   { key: 'perDeviceTrainBatchSize', flag: 'per_device_train_batch_size', kind: 'int', help: 'samples per micro-batch (default 2)' },
   { key: 'perDeviceEvalBatchSize', flag: 'per_device_eval_batch_size', kind: 'int', help: 'samples per eval batch (default 2)' },
   { key: 'gradientAccumulationSteps', flag: 'gradient_accumulation_steps', kind: 'int', help: 'micro-batches per optimizer step (default 12)' },

@@ -52,6 +52,7 @@ export interface TrainerConfig {
   seed: number;
   onBadSample: 'skip' | 'fail';
   /** stop after this many optimizer steps (for smoke runs); the schedule still spans the full run */
+  /** optimizer steps in all, instead of the epochs (transformers' max_steps) */
   maxSteps?: number;
   /** at each eval, answer this many eval samples by greedy generation and report accuracy (0 = off) */
   evalAccuracySamples?: number;
@@ -149,9 +150,10 @@ export async function train(c: TrainerConfig, onEvent: (e: TrainEvent) => void =
   const cache = new AudioFeatureCache(model, audioInput);
   const microPerEpoch = Math.ceil(trainSet.samples.length / c.batchSize);
   const stepsPerEpoch = Math.ceil(microPerEpoch / c.gradAccum);
-  const totalSteps = stepsPerEpoch * c.epochs;
+  // transformers' max_steps: it replaces the epochs (the data repeats as needed) and the schedule spans it
+  const totalSteps = c.maxSteps ?? stepsPerEpoch * c.epochs;
   const sched = schedule(c.scheduler, c.learningRate, totalSteps, c.warmupRatio);
-  const stopAt = Math.min(totalSteps, c.maxSteps ?? totalSteps);
+  const stopAt = totalSteps;
   onEvent({ type: 'start', totalSteps, trainSamples: trainSet.samples.length, evalSamples: evalSet.length, trainable: store.size, audioInput, resumedFrom: step, skipped: trainSet.problems });
   mkdirSync(c.outputDir, { recursive: true });
   const metrics = (rec: Record<string, unknown>) => appendFileSync(join(c.outputDir, 'metrics.jsonl'), JSON.stringify(rec) + '\n');
