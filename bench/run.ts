@@ -65,6 +65,26 @@ p.command('chat')
     console.log(JSON.stringify(r, null, 1));
   });
 
+p.command('learn')
+  .description('a real run through the CLI: MuFun-nano learns the pitch register of tones (warm-up, finetune, optionally GRPO); held-out accuracy before and after')
+  .option('--threads <n>', 'CPU threads', '2')
+  .option('--train <n>', 'training tones', '240')
+  .option('--eval <n>', 'held-out tones', '60')
+  .option('--epochs <n>', 'finetune epochs', '6')
+  .option('--lr <x>', 'finetune learning rate', '1e-3')
+  .option('--grpo <steps>', 'GRPO steps (answer reward) after the finetune', '0')
+  .option('--grpo-lr <x>', 'GRPO learning rate', '3e-4')
+  .option('--seed <n>', 'data, shuffling and sampling seed', '1')
+  .option('--keep', 'keep the run folder')
+  .action(async (o) => {
+    const { learnBench } = await import('./learn.js');
+    const r = await learnBench({
+      threads: Number(o.threads), trainClips: Number(o.train), evalClips: Number(o.eval), epochs: Number(o.epochs),
+      learningRate: Number(o.lr), grpoSteps: Number(o.grpo), grpoLearningRate: Number(o.grpoLr), seed: Number(o.seed), keep: !!o.keep,
+    });
+    console.log(JSON.stringify(r, null, 1));
+  });
+
 p.command('train')
   .description('training step (full finetune and LoRA) for batch × seq tokens vs torch_mufun.py train step')
   .option('--config <file>', 'model config (random weights)', join(CONFIGS, 'small.json'))
