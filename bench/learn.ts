@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav } from '../src/model/audio/wav.js';
 import { defaultModelDir } from '../src/model/default-model.js';
+import { answerReward } from '../src/model/train/rewards.js';
 import { Prng } from '../src/synth/prng.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'mufun.js'); // dist/bench/ -> bin/
@@ -113,9 +114,13 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
   };
   try {
     const data = timed('data', () => toneSet(join(work, 'data'), o.trainClips, o.evalClips, o.seed));
+    // Greedy answers to the held-out questions, scored two ways: by the option they name (the
+    // letter decides, as `mufun eval` does) and by MuFun's answer reward (the label text, once).
     const evaluate = (model: string) => {
       const r = JSON.parse(mufun(['eval', '--model', model, '--data', data.eval, '--audio-folder', data.audio, '--json'], o.threads));
-      return { accuracy: r.overall.accuracy, chance: r.overall.chance, majority: r.overall.majority };
+      const results = r.results as { prediction: string; reference: string }[];
+      const reward = results.reduce((n, x) => n + answerReward(x.prediction, x.reference), 0) / results.length;
+      return { accuracy: r.overall.accuracy, answerReward: reward, chance: r.overall.chance, majority: r.overall.majority };
     };
     const start = defaultModelDir();
     const before = timed('eval_start', () => evaluate(start));
@@ -150,7 +155,7 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
       const tenth = Math.max(1, Math.floor(steps.length / 10));
       grpo = {
-        steps: steps.length, learning_rate: o.grpoLearningRate, eval_accuracy_before: afterFinetune.accuracy,
+        steps: steps.length, learning_rate: o.grpoLearningRate, eval_before: { accuracy: afterFinetune.accuracy, answer_reward: afterFinetune.answerReward },
         reward_first_tenth: mean(steps.slice(0, tenth).map((e) => e.reward)), reward_last_tenth: mean(steps.slice(-tenth).map((e) => e.reward)),
         curve: steps.map((e) => ({ step: e.step, reward: e.reward, kl: e.kl })),
       };
@@ -171,6 +176,7 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
       method: `connector warm-up, then ${o.epochs} epochs of full finetune (tower frozen)${o.grpoSteps ? `, then ${o.grpoSteps} GRPO steps (answer reward)` : ''}`,
       threads: o.threads, train_clips: o.trainClips, eval_clips: o.evalClips, seed: o.seed, learning_rate: o.learningRate,
       eval_accuracy: { start: before.accuracy, after_warmup: afterWarmup.accuracy, final: after.accuracy, chance: before.chance, majority: before.majority },
+      eval_answer_reward: { start: before.answerReward, after_warmup: afterWarmup.answerReward, final: after.answerReward },
       finetune_curve: curve,
       ...(grpo ? { grpo } : {}),
       chat,
