@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HOP, LogMel, N_FFT, melFilters } from '../src/model/audio/mel.js';
 
@@ -74,5 +75,23 @@ describe('the committed WebAssembly', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mufun-mel-')), 'mel-wasm.ts');
     execFileSync('bash', [join(import.meta.dirname, '..', 'src', 'model', 'audio', 'wasm', 'build.sh'), out], { stdio: 'pipe' });
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(import.meta.dirname, '..', 'src', 'model', 'audio', 'wasm', 'mel-wasm.ts'), 'utf8'));
+  });
+});
+
+const DIST_MEL = join(import.meta.dirname, '..', 'dist', 'src', 'model', 'audio', 'mel.js');
+describe.skipIf(!existsSync(DIST_MEL))('log-mel on two threads (compiled build)', () => {
+  it('gives exactly the one-thread result, clip after clip', async () => {
+    const { LogMel: Compiled } = (await import(pathToFileURL(DIST_MEL).href)) as typeof import('../src/model/audio/mel.js');
+    const one = await Compiled.create(128, { threads: 1, clipSamples: 160000 });
+    const two = await Compiled.create(128, { threads: 2, clipSamples: 160000 });
+    try {
+      for (const [k, n] of [[0.07, 160000], [1.3, 90000], [0.2, 159999]] as const) {
+        const x = Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * k) + 0.001 * Math.cos(i * 0.5));
+        expect(await two.compute(x)).toEqual(await one.compute(x));
+      }
+    } finally {
+      await one.release();
+      await two.release();
+    }
   });
 });

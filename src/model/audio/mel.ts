@@ -3,6 +3,10 @@
 // with Whisper's dynamic-range clamp. The work runs in WebAssembly SIMD (wasm/mel.c: a real FFT
 // per frame, four frames per vector); the tables it needs are computed here. Also the 30 s
 // clipping rule.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { MEL_WASM } from './wasm/mel-wasm.js';
 
 export const SAMPLE_RATE = 16000;
@@ -82,7 +86,8 @@ interface MelExports {
   __heap_base: WebAssembly.Global;
   set_tables(window: number, twiddle: number, split: number, band: number, weights: number, nMels: number): number;
   log_mel(padded: number, frames: number, out: number): void;
-  finish(x: number, count: number): void;
+  log10_max(x: number, count: number): number;
+  floor_scale(x: number, count: number, top: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -117,32 +122,20 @@ function melBands(nMels: number): { band: Int32Array; weights: Float32Array } {
   return { band, weights: Float32Array.from(weights) };
 }
 
-export interface LogMelOptions {
-  clipSamples?: number;
-}
-
 /**
- * One clip's log-mel at a time. Each instance owns a WebAssembly instance (its tables, the
- * padded clip and the output live in its memory); the module is compiled once per process.
+ * One WebAssembly instance of wasm/mel.c with room for `maxFrames` frames: log10 mel powers of
+ * consecutive frames, [nMels, frames]. One per thread.
  */
-export class LogMel {
-  private constructor(
-    private wasm: MelExports,
-    readonly nMels: number,
-    readonly clipSamples: number,
-    private padded: number,
-    private out: number,
-  ) {}
+export class MelKernel {
+  private wasm: MelExports;
+  private padded: number;
+  private out: number;
+  /** the largest value of the last run */
+  top = -Infinity;
 
-  get frames(): number {
-    return this.clipSamples / HOP;
-  }
-
-  static async create(nMels: number, opts: LogMelOptions = {}): Promise<LogMel> {
-    const clipSamples = opts.clipSamples ?? CLIP_SAMPLES;
-    if (clipSamples % HOP !== 0 || clipSamples <= N_FFT) throw new Error(`clip length ${clipSamples} must be a multiple of ${HOP} above ${N_FFT}`);
+  constructor(readonly nMels: number, readonly maxFrames: number) {
     compiled ??= new WebAssembly.Module(Buffer.from(MEL_WASM, 'base64'));
-    const wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as MelExports;
+    const wasm = (this.wasm = new WebAssembly.Instance(compiled, {}).exports as unknown as MelExports);
     const { band, weights } = melBands(nMels);
     const tables = [hannWindow(), rotations(N_FFT / 2, N_FFT / 2), rotations(N_FFT, N_FREQ), band, weights];
     let at = ((wasm.__heap_base.value as number) + 15) & ~15;
@@ -152,18 +145,87 @@ export class LogMel {
       return p;
     };
     const offsets = tables.map((t) => place(t.byteLength));
-    const padded = place(4 * (clipSamples + N_FFT));
-    const out = place(4 * nMels * (clipSamples / HOP));
+    this.padded = place(4 * this.span(maxFrames));
+    this.out = place(4 * nMels * maxFrames);
     if (at > wasm.memory.buffer.byteLength) wasm.memory.grow(Math.ceil((at - wasm.memory.buffer.byteLength) / 65536));
     tables.forEach((t, i) => new Uint8Array(wasm.memory.buffer, offsets[i], t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength)));
     if (wasm.set_tables(offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], nMels) !== 0) throw new Error(`log-mel: ${nMels} mel bins is more than the kernel's tables hold`);
-    return new LogMel(wasm, nMels, clipSamples, padded, out);
+  }
+
+  /** Samples that `frames` frames read. */
+  span(frames: number): number {
+    return HOP * frames + N_FFT;
+  }
+
+  /** Frames of `padded` (frame t starts at sample 160·t) -> log10 mel [nMels, frames], a view into the instance's memory. */
+  run(padded: Float32Array, frames: number): Float32Array {
+    new Float32Array(this.wasm.memory.buffer, this.padded, this.span(frames)).set(padded.subarray(0, this.span(frames)));
+    this.wasm.log_mel(this.padded, frames, this.out);
+    this.top = this.wasm.log10_max(this.out, this.nMels * frames);
+    return new Float32Array(this.wasm.memory.buffer, this.out, this.nMels * frames);
+  }
+
+  /** Whisper's floor (top − 8) and scaling on a block of this instance's memory, in place. */
+  floorScale(block: Float32Array, top: number): void {
+    if (block.buffer !== this.wasm.memory.buffer) throw new Error('floorScale: not this kernel\'s memory');
+    this.wasm.floor_scale(block.byteOffset, block.length, top);
+  }
+
+  /** A block of `count` floats in the instance's memory after its own output (for a helper's frames). */
+  scratch(after: number, count: number): Float32Array {
+    return new Float32Array(this.wasm.memory.buffer, this.out + 4 * after, count);
+  }
+}
+
+const WORKER_URL = new URL('./mel-worker.js', import.meta.url);
+/** The helper thread exists only in the compiled build (and needs a second core). */
+const canUseHelper = (): boolean => WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL)) && availableParallelism() > 1;
+
+export interface LogMelOptions {
+  clipSamples?: number;
+  /** split each clip's frames with a second thread (default: when the compiled helper and two cores are there) */
+  threads?: 1 | 2;
+}
+
+/**
+ * One clip's log-mel at a time, in WebAssembly SIMD: the earlier frames on this thread, the
+ * later ones on a helper thread (its own instance; the padded clip and its output cross in shared
+ * memory). The helper is unreferenced between clips, so it never keeps a process alive.
+ */
+export class LogMel {
+  private helper: { worker: Worker; padded: Float32Array; out: Float32Array } | null = null;
+
+  private constructor(
+    private kernel: MelKernel,
+    readonly nMels: number,
+    readonly clipSamples: number,
+    threads: number,
+  ) {
+    if (threads < 2) return;
+    const padded = new SharedArrayBuffer(4 * (clipSamples + N_FFT));
+    const out = new SharedArrayBuffer(4 * nMels * Math.ceil(this.frames / 2));
+    const worker = new Worker(WORKER_URL, { workerData: { nMels, maxFrames: Math.ceil(this.frames / 2), padded, out } });
+    worker.unref();
+    this.helper = { worker, padded: new Float32Array(padded), out: new Float32Array(out) };
+  }
+
+  get frames(): number {
+    return this.clipSamples / HOP;
+  }
+
+  static async create(nMels: number, opts: LogMelOptions = {}): Promise<LogMel> {
+    const clipSamples = opts.clipSamples ?? CLIP_SAMPLES;
+    if (clipSamples % HOP !== 0 || clipSamples <= N_FFT) throw new Error(`clip length ${clipSamples} must be a multiple of ${HOP} above ${N_FFT}`);
+    const frames = clipSamples / HOP;
+    // a helper pays off from a few seconds of audio (a message each way per clip)
+    const threads = opts.threads ?? (canUseHelper() && frames >= 400 ? 2 : 1);
+    return new LogMel(new MelKernel(nMels, frames), nMels, clipSamples, threads);
   }
 
   /** One clip (zero-padded or truncated to the clip length) -> [nMels · frames] row-major. */
   async compute(clip: Float32Array): Promise<Float32Array> {
-    const L = this.clipSamples, half = N_FFT / 2;
-    const x = new Float32Array(this.wasm.memory.buffer, this.padded, L + N_FFT);
+    const L = this.clipSamples, half = N_FFT / 2, F = this.frames, M = this.nMels;
+    const x = this.helper?.padded ?? new Float32Array(L + N_FFT);
     const n = Math.min(clip.length, L);
     x.set(clip.subarray(0, n), half);
     x.fill(0, half + n, half + L);
@@ -172,12 +234,46 @@ export class LogMel {
       x[half - i] = x[half + i];
       x[half + L - 1 + i] = x[half + L - 1 - i];
     }
-    const count = this.nMels * this.frames;
-    this.wasm.log_mel(this.padded, this.frames, this.out);
-    this.wasm.finish(this.out, count);
-    return new Float32Array(this.wasm.memory.buffer, this.out, count).slice();
+    const F1 = this.helper ? Math.floor(F / 2) : 0; // the helper's frames: the later ones
+    const F0 = F - F1;
+    const helped = this.helper ? this.ask(F0, F1) : null;
+    const mine = this.kernel.run(x, F0);
+    let top = this.kernel.top;
+    const out = new Float32Array(M * F);
+    if (helped) {
+      top = Math.max(top, await helped);
+      const theirs = this.kernel.scratch(M * F0, M * F1);
+      theirs.set(this.helper!.out.subarray(0, M * F1));
+      this.kernel.floorScale(theirs, top);
+      for (let m = 0; m < M; m++) out.set(theirs.subarray(m * F1, (m + 1) * F1), m * F + F0);
+    }
+    this.kernel.floorScale(mine, top);
+    for (let m = 0; m < M; m++) out.set(mine.subarray(m * F0, (m + 1) * F0), m * F);
+    return out;
   }
 
-  /** Nothing to free early: the instance's memory goes with it. */
-  async release(): Promise<void> {}
+  /** Sends frames [first, first + count) to the helper; resolves with their largest log10 value. */
+  private ask(first: number, count: number): Promise<number> {
+    const { worker } = this.helper!;
+    return new Promise((resolve, reject) => {
+      const done = (fn: () => void) => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.unref();
+        fn();
+      };
+      const onMessage = (m: { top: number }) => done(() => resolve(m.top));
+      const onError = (e: Error) => done(() => reject(e));
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.ref(); // the process waits for the answer
+      worker.postMessage({ first, count });
+    });
+  }
+
+  /** Stops the helper thread (the WebAssembly memory goes with the instance). */
+  async release(): Promise<void> {
+    await this.helper?.worker.terminate();
+    this.helper = null;
+  }
 }

@@ -150,8 +150,8 @@ static inline V vlog(V x) {
 static V bufR[2][NC], bufI[2][NC];
 static V power[NBIN];
 
-// log10 of the mel powers in place, then Whisper's dynamic range: floor at max − 8, (x + 4) / 4.
-void finish(float *x, int count) {
+// log10 of the mel powers in place; returns the largest value (Whisper's floor is max − 8).
+float log10_max(float *x, int count) {
   const V inv_ln10 = wasm_f32x4_splat(0.43429448190f);
   V mx = wasm_f32x4_splat(-1e30f);
   int i = 0;
@@ -170,13 +170,20 @@ void finish(float *x, int count) {
     x[i] = t[0];
     top = t[0] > top ? t[0] : top;
   }
+  return top;
+}
+
+// Whisper's dynamic range in place: floor at top − 8, then (x + 4) / 4.
+void floor_scale(float *x, int count, float top) {
   const V lo = wasm_f32x4_splat(top - 8.0f), four = wasm_f32x4_splat(4.0f), quarter = wasm_f32x4_splat(0.25f);
-  for (i = 0; i + 4 <= count; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_max(wasm_v128_load(x + i), lo), four), quarter));
+  int i = 0;
+  for (; i + 4 <= count; i += 4) wasm_v128_store(x + i, wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_max(wasm_v128_load(x + i), lo), four), quarter));
   for (; i < count; i++) x[i] = ((x[i] > top - 8.0f ? x[i] : top - 8.0f) + 4.0f) * 0.25f;
 }
 
-// padded: the reflect-padded clip (length ≥ 160·frames + 400); out: [nMels, frames] of max(mel, 1e-10).
-// finish() then takes log10 and applies Whisper's floor (max − 8) and scaling.
+// Frames [0, frames) of `padded` (frame t starts at sample 160·t; the reflect-padded clip, or the
+// part of it a thread works on) -> out [nMels, frames] of max(mel, 1e-10). log10_max() and
+// floor_scale() then finish Whisper's log-mel.
 void log_mel(const float *padded, int frames, float *restrict out) {
   for (int t0 = 0; t0 < frames; t0 += 4) {
     // Four frames side by side: lane l is frame t0 + l (missing frames past the end repeat the last).
