@@ -80,15 +80,17 @@ describe('the committed WebAssembly', () => {
 
 const DIST_MEL = join(import.meta.dirname, '..', 'dist', 'src', 'model', 'audio', 'mel.js');
 describe.skipIf(!existsSync(DIST_MEL))('log-mel on two threads (compiled build)', () => {
-  it('gives exactly the one-thread result, clip after clip', async () => {
+  it('gives exactly the one-thread result, clip after clip and clips asked at once', async () => {
     const { LogMel: Compiled } = (await import(pathToFileURL(DIST_MEL).href)) as typeof import('../src/model/audio/mel.js');
     const one = await Compiled.create(128, { threads: 1, clipSamples: 160000 });
     const two = await Compiled.create(128, { threads: 2, clipSamples: 160000 });
     try {
-      for (const [k, n] of [[0.07, 160000], [1.3, 90000], [0.2, 159999]] as const) {
-        const x = Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * k) + 0.001 * Math.cos(i * 0.5));
-        expect(await two.compute(x)).toEqual(await one.compute(x));
-      }
+      const clips = ([[0.07, 160000], [1.3, 90000], [0.2, 159999]] as const).map(([k, n]) =>
+        Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(i * k) + 0.001 * Math.cos(i * 0.5)));
+      for (const x of clips) expect(await two.compute(x)).toEqual(await one.compute(x));
+      // asked all at once, each answer is still its own clip's
+      const together = await Promise.all(clips.map((x) => two.compute(x)));
+      for (const [i, x] of clips.entries()) expect(together[i]).toEqual(await one.compute(x));
     } finally {
       await one.release();
       await two.release();

@@ -194,6 +194,7 @@ export interface LogMelOptions {
  */
 export class LogMel {
   private helper: { worker: Worker; padded: Float32Array; out: Float32Array } | null = null;
+  private busy: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private kernel: MelKernel,
@@ -223,7 +224,14 @@ export class LogMel {
   }
 
   /** One clip (zero-padded or truncated to the clip length) -> [nMels · frames] row-major. */
-  async compute(clip: Float32Array): Promise<Float32Array> {
+  compute(clip: Float32Array): Promise<Float32Array> {
+    // one clip at a time: the padded clip and the helper's output live in buffers of this instance
+    const next = this.busy.then(() => this.computeNow(clip));
+    this.busy = next.catch(() => {});
+    return next;
+  }
+
+  private async computeNow(clip: Float32Array): Promise<Float32Array> {
     const L = this.clipSamples, half = N_FFT / 2, F = this.frames, M = this.nMels;
     const x = this.helper?.padded ?? new Float32Array(L + N_FFT);
     const n = Math.min(clip.length, L);
