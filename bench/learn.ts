@@ -96,6 +96,8 @@ export interface LearnBenchOptions {
   /** GRPO steps after the finetune (0 = none) */
   grpoSteps: number;
   grpoLearningRate: number;
+  /** KL coefficient to the starting model */
+  grpoBeta: number;
   /** keep the run's folder (printed) instead of deleting it */
   keep: boolean;
 }
@@ -148,14 +150,14 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
         '--tune_type_vision_tower', 'frozen', '--learning_rate', String(o.grpoLearningRate), '--lr_scheduler_type', 'constant', '--warmup_ratio', '0',
         // 4 prompts × 8 completions per step; answers are a few tokens
         '--num_generations', '8', '--per_device_train_batch_size', '8', '--gradient_accumulation_steps', '4', '--temperature', '1',
-        '--max_completion_length', '8', '--beta', '0.04', '--reward', 'answer:1', '--save_steps', String(o.grpoSteps),
+        '--max_completion_length', '8', '--beta', String(o.grpoBeta), '--reward', 'answer:1', '--save_steps', String(o.grpoSteps),
         '--model_max_length', '512', '--seed', String(o.seed), '--json',
       ], o.threads));
       const steps = jsonLines(log).filter((e) => e.type === 'step');
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
       const tenth = Math.max(1, Math.floor(steps.length / 10));
       grpo = {
-        steps: steps.length, learning_rate: o.grpoLearningRate, eval_before: { accuracy: afterFinetune.accuracy, answer_reward: afterFinetune.answerReward },
+        steps: steps.length, learning_rate: o.grpoLearningRate, beta: o.grpoBeta, eval_before: { accuracy: afterFinetune.accuracy, answer_reward: afterFinetune.answerReward },
         reward_first_tenth: mean(steps.slice(0, tenth).map((e) => e.reward)), reward_last_tenth: mean(steps.slice(-tenth).map((e) => e.reward)),
         curve: steps.map((e) => ({ step: e.step, reward: e.reward, kl: e.kl })),
       };
