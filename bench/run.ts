@@ -15,11 +15,16 @@ function parseQuant(v: string): QuantMode {
 const CONFIGS = join(import.meta.dirname, '..', '..', 'bench', 'configs');
 
 const p = new Command('bench').description('benchmarks, each next to its baseline from the same run');
-p.command('engine')
-  .description('audio tower ms per clip and prefill ms (plus log-mel and decode) vs torch_mufun.py')
-  .option('--config <file>', 'model config (random weights)', join(CONFIGS, 'small.json'))
-  .option('--threads <n>', 'CPU threads, ours and PyTorch', '2')
-  .option('--ep <provider>', `execution provider (${EXECUTION_PROVIDERS.join(', ')})`, 'cpu')
+
+/** A benchmark on a model config with random weights: --config, --threads and (with `ep`) --ep. */
+function modelBench(name: string, description: string, o: { ep: boolean }): Command {
+  const c = p.command(name).description(description)
+    .option('--config <file>', 'model config (random weights)', join(CONFIGS, 'small.json'))
+    .option('--threads <n>', 'CPU threads, ours and PyTorch', '2');
+  return o.ep ? c.option('--ep <provider>', `execution provider (${EXECUTION_PROVIDERS.join(', ')})`, 'cpu') : c;
+}
+
+modelBench('engine', 'audio tower ms per clip and prefill ms (plus log-mel and decode) vs torch_mufun.py', { ep: true })
   .option('--prompt <n>', 'prompt tokens for prefill', '64')
   .option('--new <n>', 'decoded tokens', '32')
   .option('--quant <modes>', 'also time the LLM weight-only quantized: comma-separated int8,int4 ("none" to skip)', 'int8,int4')
@@ -45,11 +50,7 @@ p.command('audio')
     console.log(JSON.stringify(r, null, 1));
   });
 
-p.command('chat')
-  .description('chat(): time to first token (30 s clip + 50-token question) and decode tokens/s vs torch_mufun.py')
-  .option('--config <file>', 'model config (random weights)', join(CONFIGS, 'small.json'))
-  .option('--threads <n>', 'CPU threads, ours and PyTorch', '2')
-  .option('--ep <provider>', `execution provider (${EXECUTION_PROVIDERS.join(', ')})`, 'cpu')
+modelBench('chat', 'chat(): time to first token (30 s clip + 50-token question) and decode tokens/s vs torch_mufun.py', { ep: true })
   .option('--new <n>', 'decoded tokens', '32')
   .option('--variants <list>', 'weights: comma-separated float32 (screened LM head on the CPU), float32-full-head, int8, int4', 'float32,float32-full-head,int4')
   .option('--no-baseline', 'skip PyTorch')
@@ -86,10 +87,7 @@ p.command('learn')
     console.log(JSON.stringify(r, null, 1));
   });
 
-p.command('train')
-  .description('training step (full finetune and LoRA) for batch × seq tokens vs torch_mufun.py train step')
-  .option('--config <file>', 'model config (random weights)', join(CONFIGS, 'small.json'))
-  .option('--threads <n>', 'CPU threads, ours and PyTorch', '2')
+modelBench('train', 'training step (full finetune and LoRA) for batch × seq tokens vs torch_mufun.py train step', { ep: false })
   .option('--batch <n>', 'rows per micro-batch', '2')
   .option('--seq <n>', 'tokens per row', '128')
   .option('--lora-r <n>', 'LoRA rank (MuFun recipe: 64)', '64')

@@ -122,7 +122,7 @@ export class MufunModel {
     const generate = variant === 'generate';
     return {
       ...LLM_VARIANTS[variant], dtype: this.dtype, quant: this.quant, fused: this.fusedKernels,
-      screenHead: generate && this.headScreen, gqa: generate && this.fusedKernels && this.runtime.gqa !== false,
+      screenHead: generate && this.headScreen, gqa: generate && this.runtime.gqa !== false, // buildLlmGraph: GQA needs the fused kernels
     };
   }
 

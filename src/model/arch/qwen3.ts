@@ -176,8 +176,8 @@ export function decoder(
     const lp = p.sub(`model.layers.${i}.`);
     x = g.scope(`llm.layers.${i}`, () => {
       const xn = rmsNorm(x, lp.get('input_layernorm.weight', [D]), c.rmsEps);
-      const a = lens && r.fused && io.past
-        ? fusedAttention(xn, lp.sub('self_attn.'), c, r, lens, io.past[i])
+      const a = lens && r.fused // lens exist only with the fused rope and a cache
+        ? fusedAttention(xn, lp.sub('self_attn.'), c, r, lens, io.past![i])
         : attention(xn, lp.sub('self_attn.'), c, r, allowed!, io.past ? io.past[i] : null);
       present.push(a.present);
       const h = add(x, a.y);
