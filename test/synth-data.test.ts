@@ -223,6 +223,24 @@ describe('questions', () => {
     for (const n of letters.values()) expect(n).toBeGreaterThan(10);
   });
 
+  it('questions per clip: the first question of each task is unchanged, the others ask the same label in other option orders; val and test ask once', () => {
+    const o = { seed: 3, seconds: 10, tasks: ALL };
+    const once = planSplit('train', 20, o).flatMap((p) => p.samples);
+    const thrice = planSplit('train', 20, { ...o, questionsPerClip: 3 }).flatMap((p) => p.samples);
+    expect(new Set(thrice.map((s) => s.id)).size).toBe(thrice.length);
+    expect(thrice.filter((s) => once.some((x) => x.id === s.id))).toEqual(once); // same samples, same order
+    expect(thrice.filter((s) => s.task === 'caption')).toHaveLength(20); // one caption per clip
+    const byKey = new Map<string, typeof thrice>();
+    for (const s of thrice) if (s.task !== 'caption') byKey.set(`${s.audio}|${s.task}`, [...(byKey.get(`${s.audio}|${s.task}`) ?? []), s]);
+    for (const group of byKey.values()) {
+      expect(group).toHaveLength(3);
+      expect(new Set(group.map((s) => s.label)).size).toBe(1);
+    }
+    const orders = [...byKey.values()].filter((g) => g.every((s) => s.format === 'mc')).map((g) => new Set(g.map((s) => s.conversations[0].value)).size);
+    expect(orders.filter((n) => n > 1).length).toBeGreaterThan(orders.length / 2); // mostly different questions
+    expect(planSplit('test', 10, { ...o, questionsPerClip: 3 })).toEqual(planSplit('test', 10, o));
+  });
+
   it('no label of a task is inside another (MuFun\'s GRPO reward counts the label as a substring)', () => {
     for (const { classes } of Object.values(TASK_CLASSES)) {
       for (const a of classes) for (const b of classes) if (a !== b) expect(b.includes(a), `${a} in ${b}`).toBe(false);

@@ -15,6 +15,7 @@ import { grpoCommand } from './commands/grpo.js';
 import { infoCommand } from './commands/info.js';
 import { serveCommand } from './commands/serve.js';
 import { loraCommand } from './commands/lora.js';
+import { tagTrainCommand } from './commands/tag-train.js';
 import { synthDataCommand } from './commands/synth-data.js';
 
 export function parseEp(v: string): ExecutionProvider {
@@ -55,6 +56,7 @@ export function program(): Command {
   p.addCommand(plotMetricsCommand());
   p.addCommand(loraCommand());
   p.addCommand(synthDataCommand());
+  p.addCommand(tagTrainCommand());
   return p;
 }
 

@@ -31,6 +31,8 @@ export interface SynthDataOptions {
   chordShare?: number;
   /** Share of train questions asked open instead of multiple choice (val/test: all multiple choice). */
   openShare?: number;
+  /** Train questions per task and clip, each in its own words and option order (val/test: 1). */
+  questionsPerClip?: number;
   jobs?: number;
   soundfont?: string;
   /** Write specs, MIDI and JSON only (no audio; for tests and dry runs). */
@@ -73,14 +75,17 @@ export interface ClipPlan {
 }
 
 /** Specs, MIDI and questions of every clip of a split (pure: nothing is written). */
-export function planSplit(split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare'>): ClipPlan[] {
+export function planSplit(
+  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip'>,
+): ClipPlan[] {
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const openShare = split === 'train' ? (o.openShare ?? 0.3) : 0;
+  const perTask = split === 'train' ? (o.questionsPerClip ?? 1) : 1;
   const plans: ClipPlan[] = [];
   for (let i = 0; i < n; i++) {
     const spec = clipSpec(split, i, { seed: o.seed, seconds: o.seconds, chordShare });
     const { events, musicSeconds } = compose(spec, o.seed);
-    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare });
+    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask });
     plans.push({ spec, midi: writeMidi(events), musicSeconds, samples });
   }
   return plans;
@@ -161,7 +166,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const settings = {
     generatorVersion: GENERATOR_VERSION, seed: o.seed, seconds: o.seconds, chordShare,
-    openShareTrain: o.openShare ?? 0.3, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
+    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
   };
   const audioDir = join(o.out, 'audio'), midiDir = join(o.out, 'midi');
   // Clips already on disk must come from the same settings, or "resuming" would mix two data sets.
@@ -237,7 +242,8 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     counts: { clips: counts, samples },
     tasks: describe(plans, o.tasks),
     command: `mufun synth-data --out <dir> --count ${o.count} --seed ${o.seed} --seconds ${o.seconds} --splits ${o.splits.join(',')} --tasks ${o.tasks.join(',')}` +
-      (o.chordShare !== undefined ? ` --chord-share ${o.chordShare}` : '') + (o.openShare !== undefined ? ` --open-share ${o.openShare}` : ''),
+      (o.chordShare !== undefined ? ` --chord-share ${o.chordShare}` : '') + (o.openShare !== undefined ? ` --open-share ${o.openShare}` : '') +
+      (o.questionsPerClip !== undefined ? ` --questions-per-clip ${o.questionsPerClip}` : ''),
   };
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
   const levels = stats.filter((x): x is { rms: number; peak: number } => x !== null);

@@ -165,6 +165,12 @@ export interface QuestionOptions {
   seed: number;
   /** Share of non-caption questions asked open instead of multiple choice. */
   openShare: number;
+  /**
+   * Questions per task (default 1; the caption is written once): each further one is asked in its
+   * own words, with its own option order. A model that must bind an option's letter to what it
+   * hears learns that from seeing the same clip under several orders.
+   */
+  perTask?: number;
 }
 
 /** One sample per task that applies to the clip's kind, in the order of `tasks`. */
@@ -173,27 +179,32 @@ export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: stri
   const out: Sample[] = [];
   for (const task of tasks) {
     if (!applicable.includes(task)) continue;
-    const rng = Prng.for(o.seed, `question:${task}`, spec.split === 'train' ? 1 : spec.split === 'val' ? 2 : 3, spec.index);
-    const id = `${spec.id}-${task}`;
-    if (task === 'caption') {
-      const label = caption(spec);
-      out.push({ id, audio, task, format: 'caption', label, conversations: [
-        { from: 'human', value: `<audio>\n${rng.pick(CAPTION_QUESTIONS)}` }, { from: 'gpt', value: label },
-      ] });
-      continue;
-    }
-    const label = labelOf(spec, task);
-    if (rng.chance(o.openShare)) {
-      out.push({ id, audio, task, format: 'open', label, conversations: [
-        { from: 'human', value: `<audio>\n${rng.pick(OPEN_QUESTIONS[task])}` }, { from: 'gpt', value: openAnswer(spec, task) },
-      ] });
-      continue;
-    }
-    const q = task === 'instrument' && spec.kind === 'chord' ? rng.pick(CHORD_INSTRUMENT_QUESTIONS) : rng.pick(MC_QUESTIONS[task]);
-    const mc = multipleChoice(rng, label, distractors(rng, spec, task, label));
-    out.push({ id, audio, task, format: 'mc', label, conversations: [
-      { from: 'human', value: `<audio>\n${q} ${mc.text}` }, { from: 'gpt', value: mc.answer },
-    ] });
+    const repeats = task === 'caption' ? 1 : (o.perTask ?? 1);
+    for (let k = 0; k < repeats; k++) out.push(question(spec, task, audio, o, k));
   }
   return out;
+}
+
+/** The k-th question about one task of a clip (k = 0: the one every data set has). */
+function question(spec: ClipSpec, task: Task, audio: string, o: QuestionOptions, k: number): Sample {
+  const split = spec.split === 'train' ? 1 : spec.split === 'val' ? 2 : 3;
+  const rng = k === 0 ? Prng.for(o.seed, `question:${task}`, split, spec.index) : Prng.for(o.seed, `question:${task}`, split, spec.index, k);
+  const id = k === 0 ? `${spec.id}-${task}` : `${spec.id}-${task}-${k}`;
+  if (task === 'caption') {
+    const label = caption(spec);
+    return { id, audio, task, format: 'caption', label, conversations: [
+      { from: 'human', value: `<audio>\n${rng.pick(CAPTION_QUESTIONS)}` }, { from: 'gpt', value: label },
+    ] };
+  }
+  const label = labelOf(spec, task);
+  if (rng.chance(o.openShare)) {
+    return { id, audio, task, format: 'open', label, conversations: [
+      { from: 'human', value: `<audio>\n${rng.pick(OPEN_QUESTIONS[task])}` }, { from: 'gpt', value: openAnswer(spec, task) },
+    ] };
+  }
+  const q = task === 'instrument' && spec.kind === 'chord' ? rng.pick(CHORD_INSTRUMENT_QUESTIONS) : rng.pick(MC_QUESTIONS[task]);
+  const mc = multipleChoice(rng, label, distractors(rng, spec, task, label));
+  return { id, audio, task, format: 'mc', label, conversations: [
+    { from: 'human', value: `<audio>\n${q} ${mc.text}` }, { from: 'gpt', value: mc.answer },
+  ] };
 }

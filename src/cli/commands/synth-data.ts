@@ -58,11 +58,12 @@ export function synthDataCommand(): Command {
     .option('--tasks <list>', `tasks, comma-separated, of ${TASKS.join(',')} (default: all)`, tasksArg)
     .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', shareArg, 0.25)
     .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', shareArg, 0.3)
+    .option('--questions-per-clip <n>', 'train questions per task and clip, each in its own words and option order', positiveInt, 1)
     .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', positiveInt)
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
     .action(async (o: {
       out: string; count: number; seed: number; seconds: number; splits?: [number, number, number]; tasks?: Task[];
-      chordShare: number; openShare: number; jobs?: number; soundfont?: string;
+      chordShare: number; openShare: number; questionsPerClip: number; jobs?: number; soundfont?: string;
     }) => {
       const tty = process.stderr.isTTY;
       let lastLine = 0;

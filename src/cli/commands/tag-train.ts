@@ -1,0 +1,57 @@
+// `mufun tag-train`: the tower and connector learn the labels of a synth-data set directly
+// (src/model/train/tagging.ts), before MuFun's warm-up and full training.
+import { Command, InvalidArgumentError } from 'commander';
+import { type TaggingEvent, synthTags, trainTagging } from '../../model/train/tagging.js';
+import { TASK_CLASSES, labelOf } from '../../synth/questions.js';
+import { parseThreads } from '../main.js';
+
+const positive = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`must be ${what}`);
+  return n;
+};
+
+export function tagTrainCommand(): Command {
+  return new Command('tag-train')
+    .description(
+      'train the audio tower and connector of a model on the labels of a `mufun synth-data` folder (a linear head per task on the ' +
+        'mean audio token, dropped afterwards): the hearing a from-scratch tower lacks, before `mufun train --preset warmup`',
+    )
+    .requiredOption('--model <dir>', 'model folder (Hugging Face layout, e.g. from mufun init-model)')
+    .requiredOption('--data <dir>', 'a mufun synth-data folder (labels.jsonl, audio/)')
+    .requiredOption('--output_dir <dir>', 'where metrics.jsonl and final/ (the model folder) go')
+    .option('--tasks <list>', `tasks, comma-separated (default: ${Object.keys(TASK_CLASSES).join(',')})`)
+    .option('--num_train_epochs <n>', 'passes over the train clips', positive('a positive integer'), 10)
+    .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive('a positive number'), 1e-3)
+    .option('--per_device_train_batch_size <n>', 'clips per step', positive('a positive integer'), 16)
+    .option('--seed <n>', 'shuffling and head initialisation seed', parseThreads, 0)
+    .option('--threads <n>', 'CPU threads', parseThreads)
+    .option('--json', 'print each event as a JSON line on stdout')
+    .action(async (o: {
+      model: string; data: string; output_dir: string; tasks?: string; num_train_epochs: number; learning_rate: number;
+      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean;
+    }) => {
+      const classes = Object.fromEntries(Object.entries(TASK_CLASSES).map(([k, v]) => [k, v.classes]));
+      const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
+      const { tasks, splits } = synthTags(o.data, names, (spec, task) => labelOf(spec as never, task as never), classes);
+      const controller = new AbortController();
+      process.once('SIGINT', () => {
+        console.error('\nmufun tag-train: stopping (nothing is written for a stopped run)');
+        controller.abort();
+      });
+      const show = (e: TaggingEvent) => {
+        if (o.json) return console.log(JSON.stringify(e));
+        if (e.type === 'start') console.error(`mufun tag-train: ${e.trainClips} clips, ${e.evalClips} val clips, ${e.totalSteps} steps; tasks ${e.tasks.join(', ')}`);
+        else if (e.type === 'step') process.stderr.write(`\rstep ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} |g| ${e.gradNorm.toFixed(2)} ETA ${Math.round(e.etaSec)} s   `);
+        else if (e.type === 'eval') {
+          const per = Object.entries(e.evalTasks).map(([k, v]) => `${k} ${(v * 100).toFixed(0)} %`).join(', ');
+          console.error(`\n  val at step ${e.step}: loss ${e.evalLoss.toFixed(4)}, accuracy ${(e.evalAccuracy * 100).toFixed(1)} % (${per})`);
+        } else console.error(`\nmufun tag-train: done at step ${e.step}; model in ${e.finalDir}`);
+      };
+      await trainTagging({
+        modelDir: o.model, tasks, train: splits.train, eval: splits.val, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
+        epochs: o.num_train_epochs, batchSize: o.per_device_train_batch_size, learningRate: o.learning_rate, seed: o.seed,
+        runtime: { threads: o.threads },
+      }, show, controller.signal);
+    });
+}

@@ -1,0 +1,258 @@
+// Audio tagging: the tower and connector learn to hear before the LLM learns to answer.
+//
+// MuFun starts from Whisper's encoder, pretrained on 680k hours of speech. A tower trained from
+// scratch (MuFun-nano) has no such start, and in MuFun's own stages its only teacher is the
+// answer token, through an LLM that is itself still learning: it hears next to nothing (a probe
+// on nano v1's audio tokens read the instrument worse than on the raw log-mel). Tagging gives
+// the tower a direct signal: the mean of a clip's audio tokens (what the LLM will read) → one
+// linear head per task → cross-entropy on the data set's labels, every task of every clip in
+// one pass. The heads are dropped afterwards; the model folder keeps MuFun's layout.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { loadAudio } from '../audio/load.js';
+import { Checkpoint, type WeightSource } from '../checkpoint.js';
+import type { MufunConfig } from '../config.js';
+import { CONNECTOR_PREFIX, TOWER_PREFIX, audioEncoder } from '../graphs.js';
+import { gradients } from '../ir/autodiff.js';
+import { Graph, type Signature, int } from '../ir/graph.js';
+import { add, linear, reduceMean, reshape } from '../ir/ops.js';
+import { pruneDeadNodes } from '../ir/prune.js';
+import { Params } from '../arch/params.js';
+import { MufunModel } from '../mufun.js';
+import { type RuntimeOptions, createSession } from '../runtime.js';
+import { AdamW } from './adamw.js';
+import { shuffled } from './data.js';
+import { promoteTrainable } from './graph.js';
+import { ParamStore } from './params.js';
+import { type SchedulerType, lrAt, schedule } from './schedule.js';
+import { TrainError, type TrainerConfig, saveCheckpoint } from './trainer.js';
+
+/** One task: its name and classes (a clip's label is an index into them, or none). */
+export interface TagTask {
+  task: string;
+  classes: readonly string[];
+}
+
+/** A clip and its label index per task (−100: the task does not apply to this clip). */
+export interface TaggedClip {
+  id: string;
+  audio: string;
+  labels: number[];
+}
+
+const IGNORE = -100;
+const PAD_LOGIT = -1e4; // classes a task does not have (heads are padded to the widest task)
+
+/**
+ * input_features [clips, mel, frames], labels [clips, tasks] → loss (mean over the clips' labels),
+ * logits [clips, tasks, widest]; with gradients, grad.<name> for the tower, connector and heads.
+ */
+export function buildTaggingGraph(cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true): { graph: Graph; params: Signature[] } {
+  const g = new Graph(withGradients ? 'tagging_train' : 'tagging_eval');
+  const root = Params.root(g, src, 'float32', null, null);
+  const t = cfg.audioTower;
+  const D = cfg.llm.hiddenSize, T = tasks.length, K = Math.max(...tasks.map((x) => x.classes.length));
+  const embeds = audioEncoder(root, cfg, g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2])).embeds;
+  root.check('tagging graph');
+  const clip = reshape(reduceMean(embeds, [1]), [-1, D]); // [clips, D]: what attention over the audio tokens can read at the least
+  const W = g.input('tagger.weight', 'float32', [T * K, D]);
+  const b = g.input('tagger.bias', 'float32', [T * K]);
+  const pad = new Float32Array(T * K);
+  tasks.forEach((x, i) => pad.fill(PAD_LOGIT, i * K + x.classes.length, (i + 1) * K));
+  const logits = add(linear(clip, W, b, D, T * K), g.constant(pad, 'float32', [T * K]));
+  const labels = g.input('labels', 'int64', ['clips', T]);
+  const loss = g.op('SoftmaxCrossEntropyLoss', [reshape(logits, [-1, K]), reshape(labels, [-1])], {
+    ignore_index: int(IGNORE), reduction: { kind: 'string', v: 'mean' },
+  });
+  g.output(loss, 'loss', 'float32', []);
+  g.output(reshape(logits, [-1, T, K]), 'logits', 'float32', ['clips', T, K]);
+  const params = [
+    ...promoteTrainable(g, (n) => n.startsWith(TOWER_PREFIX) || n.startsWith(CONNECTOR_PREFIX)),
+    { name: 'tagger.weight', dtype: 'float32' as const, shape: [T * K, D] },
+    { name: 'tagger.bias', dtype: 'float32' as const, shape: [T * K] },
+  ];
+  if (withGradients) {
+    const grads = gradients(g, loss, params.map((p) => g.values.get(p.name)!));
+    for (const p of params) g.output(grads.get(p.name)!, `grad.${p.name}`, p.dtype, p.shape);
+  }
+  pruneDeadNodes(g);
+  return { graph: g, params };
+}
+
+export interface TaggingConfig {
+  modelDir: string;
+  tasks: TagTask[];
+  train: TaggedClip[];
+  /** clips to report per-task accuracy on after each epoch */
+  eval: TaggedClip[];
+  audioRoot: string;
+  outputDir: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  warmupRatio?: number;
+  scheduler?: SchedulerType;
+  weightDecay?: number;
+  seed?: number;
+  runtime?: RuntimeOptions;
+}
+
+export type TaggingEvent =
+  | { type: 'start'; totalSteps: number; trainClips: number; evalClips: number; tasks: string[] }
+  | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; elapsedSec: number; etaSec: number }
+  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy: number; evalTasks: Record<string, number> }
+  | { type: 'done'; step: number; finalDir: string };
+
+/** Trains the tower and connector on the tags; writes outputDir/final, a model folder with the heads left out. */
+export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) => void = () => {}, signal?: AbortSignal): Promise<{ finalDir: string }> {
+  if (!c.train.length) throw new TrainError('tagging: no training clips');
+  const model = MufunModel.load(c.modelDir, c.runtime ?? {});
+  if (!(model.weights instanceof Checkpoint)) throw new TrainError(`${c.modelDir} is a converted model; train from the Hugging Face folder it came from`);
+  const ck = model.weights;
+  const cfg = model.config;
+  const t = cfg.audioTower, frames = t.maxSourcePositions * 2, per = t.melBins * frames;
+  const T = c.tasks.length, K = Math.max(...c.tasks.map((x) => x.classes.length));
+  const seed = c.seed ?? 0;
+
+  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true);
+  const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
+  const evalGraph = buildTaggingGraph(cfg, ck, c.tasks, false).graph;
+  const evalSession = c.eval.length ? await createSession(evalGraph, ck.sourceId(), c.runtime ?? {}) : null;
+  // The heads start small and seeded (Linear's usual uniform ±1/√D would do; smaller keeps the first steps calm).
+  let s = (seed * 2654435761 + 1) >>> 0;
+  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 2;
+  const store = new ParamStore(params, (name, shape) =>
+    name === 'tagger.weight' ? Float32Array.from({ length: shape[0] * shape[1] }, () => rand() * 0.02) : name === 'tagger.bias' ? new Float32Array(shape[0]) : ck.float32(name));
+  const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay ?? 0 }, c.runtime?.threads);
+
+  // Log-mel of each clip, once (the first 30 s / clip-length window: tags describe the whole clip).
+  const mels = new Map<string, Float32Array>();
+  const melOf = async (x: TaggedClip) => {
+    let m = mels.get(x.id);
+    if (!m) {
+      const { pcm } = await loadAudio(join(c.audioRoot, x.audio));
+      m = (await model.melClips(pcm))[0];
+      mels.set(x.id, m);
+    }
+    return m;
+  };
+  const feeds = async (xs: TaggedClip[]) => {
+    const data = new Float32Array(xs.length * per);
+    const labels = new BigInt64Array(xs.length * T);
+    for (const [i, x] of xs.entries()) {
+      data.set(await melOf(x), i * per);
+      x.labels.forEach((l, j) => (labels[i * T + j] = BigInt(l)));
+    }
+    return {
+      input_features: new ort.Tensor('float32', data, [xs.length, t.melBins, frames]),
+      labels: new ort.Tensor('int64', labels, [xs.length, T]),
+    };
+  };
+
+  const stepsPerEpoch = Math.ceil(c.train.length / c.batchSize);
+  const totalSteps = stepsPerEpoch * c.epochs;
+  const sched = schedule(c.scheduler ?? 'cosine', c.learningRate, totalSteps, c.warmupRatio ?? 0.03);
+  mkdirSync(c.outputDir, { recursive: true });
+  const metrics = (rec: object) => appendFileSync(join(c.outputDir, 'metrics.jsonl'), JSON.stringify({ ...rec, time: new Date().toISOString() }) + '\n');
+  onEvent({ type: 'start', totalSteps, trainClips: c.train.length, evalClips: c.eval.length, tasks: c.tasks.map((x) => x.task) });
+
+  const runEval = async (step: number): Promise<TaggingEvent & { type: 'eval' }> => {
+    const right = new Array(T).fill(0), seen = new Array(T).fill(0);
+    let lossSum = 0, batches = 0;
+    for (let i = 0; i < c.eval.length; i += c.batchSize) {
+      const xs = c.eval.slice(i, i + c.batchSize);
+      const r = await evalSession!.run({ ...(await feeds(xs)), ...store.feeds() });
+      lossSum += (r.loss.data as Float32Array)[0];
+      batches++;
+      const L = r.logits.data as Float32Array;
+      xs.forEach((x, ci) => x.labels.forEach((l, j) => {
+        if (l === IGNORE) return;
+        const row = L.subarray((ci * T + j) * K, (ci * T + j + 1) * K);
+        let best = 0;
+        for (let k = 1; k < K; k++) if (row[k] > row[best]) best = k;
+        seen[j]++;
+        if (best === l) right[j]++;
+      }));
+    }
+    const evalTasks = Object.fromEntries(c.tasks.map((x, j) => [x.task, seen[j] ? right[j] / seen[j] : NaN]));
+    const total = seen.reduce((a, b) => a + b, 0);
+    return { type: 'eval', step, evalLoss: lossSum / Math.max(1, batches), evalAccuracy: total ? right.reduce((a, b) => a + b, 0) / total : NaN, evalTasks };
+  };
+
+  const t0 = performance.now();
+  let step = 0;
+  try {
+    for (let epoch = 0; epoch < c.epochs && !signal?.aborted; epoch++) {
+      const order = shuffled(c.train, seed + epoch);
+      for (let i = 0; i < order.length && !signal?.aborted; i += c.batchSize) {
+        const r = await step1.run({ ...(await feeds(order.slice(i, i + c.batchSize))), ...store.feeds() });
+        const loss = (r.loss.data as Float32Array)[0];
+        if (!Number.isFinite(loss)) throw new TrainError(`tagging: loss is ${loss} at step ${step + 1}; lower the learning rate`);
+        store.accumulate(r, true);
+        const lr = lrAt(sched, step);
+        const gradNorm = await opt.step(store.values, store.grad, lr);
+        step++;
+        const elapsed = (performance.now() - t0) / 1000;
+        const ev = { type: 'step' as const, step, totalSteps, epoch: step / stepsPerEpoch, loss, lr, gradNorm, elapsedSec: elapsed, etaSec: (elapsed / step) * (totalSteps - step) };
+        onEvent(ev);
+        metrics(ev);
+      }
+      if (evalSession && !signal?.aborted) {
+        const ev = await runEval(step);
+        onEvent(ev);
+        metrics(ev);
+      }
+    }
+    const finalDir = join(c.outputDir, 'final');
+    if (!signal?.aborted) {
+      // The model folder as the trainer writes it (the heads are not MuFun tensors: left out).
+      const asTrainer = { modelDir: c.modelDir, tuneLlm: 'full' } as TrainerConfig;
+      saveCheckpoint(asTrainer, ck, store, opt, step, finalDir, true);
+      onEvent({ type: 'done', step, finalDir });
+    }
+    return { finalDir };
+  } finally {
+    await step1.release();
+    await evalSession?.release();
+    await opt.release();
+    await model.release();
+  }
+}
+
+/**
+ * The tagging tasks and clips of a `mufun synth-data` folder (its labels.jsonl), by split; the
+ * generator's own labelOf and classes come in from the caller (the engine knows no generator).
+ */
+export function synthTags<Spec>(
+  dataDir: string, taskNames: readonly string[] | null, labelOf: (spec: Spec, task: string) => string, classesOf: Record<string, readonly string[]>,
+): { tasks: TagTask[]; splits: Record<'train' | 'val' | 'test', TaggedClip[]> } {
+  const file = join(dataDir, 'labels.jsonl');
+  if (!existsSync(file)) throw new TrainError(`${dataDir} has no labels.jsonl: make one with mufun synth-data`);
+  const specs = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+    try {
+      return JSON.parse(l) as Spec & { id: string; split: string; audio: string };
+    } catch {
+      throw new TrainError(`${file}: line ${i + 1} is not JSON`);
+    }
+  });
+  const names = taskNames ?? Object.keys(classesOf);
+  for (const n of names) if (!classesOf[n]) throw new TrainError(`unknown tagging task ${n} (tasks: ${Object.keys(classesOf).join(', ')})`);
+  const tasks = names.map((task) => ({ task, classes: classesOf[task] }));
+  const splits: Record<'train' | 'val' | 'test', TaggedClip[]> = { train: [], val: [], test: [] };
+  for (const spec of specs) {
+    const labels = tasks.map(({ task, classes }) => {
+      let l: string;
+      try {
+        l = labelOf(spec, task);
+      } catch {
+        return IGNORE; // the task does not apply to this kind of clip
+      }
+      const k = classes.indexOf(l);
+      if (k < 0) throw new TrainError(`${file}: clip ${spec.id} has ${task} "${l}", not one of its classes`);
+      return k;
+    });
+    (splits[spec.split as 'train'] ??= []).push({ id: spec.id, audio: spec.audio, labels });
+  }
+  return { tasks, splits };
+}
