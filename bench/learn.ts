@@ -98,6 +98,8 @@ export interface LearnBenchOptions {
   grpoLearningRate: number;
   /** KL coefficient to the starting model */
   grpoBeta: number;
+  /** GRPO reward spec: answer (MuFun's: the label), choice (the option as mufun eval scores it) */
+  grpoReward: string;
   /** keep the run's folder (printed) instead of deleting it */
   keep: boolean;
 }
@@ -150,14 +152,14 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
         '--tune_type_vision_tower', 'frozen', '--learning_rate', String(o.grpoLearningRate), '--lr_scheduler_type', 'constant', '--warmup_ratio', '0',
         // 4 prompts × 8 completions per step; answers are a few tokens
         '--num_generations', '8', '--per_device_train_batch_size', '8', '--gradient_accumulation_steps', '4', '--temperature', '1',
-        '--max_completion_length', '8', '--beta', String(o.grpoBeta), '--reward', 'answer:1', '--save_steps', String(o.grpoSteps),
+        '--max_completion_length', '8', '--beta', String(o.grpoBeta), '--reward', o.grpoReward, '--save_steps', String(o.grpoSteps),
         '--model_max_length', '512', '--seed', String(o.seed), '--json',
       ], o.threads));
       const steps = jsonLines(log).filter((e) => e.type === 'step');
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
       const tenth = Math.max(1, Math.floor(steps.length / 10));
       grpo = {
-        steps: steps.length, learning_rate: o.grpoLearningRate, beta: o.grpoBeta, eval_before: { accuracy: afterFinetune.accuracy, answer_reward: afterFinetune.answerReward },
+        steps: steps.length, learning_rate: o.grpoLearningRate, beta: o.grpoBeta, reward: o.grpoReward, eval_before: { accuracy: afterFinetune.accuracy, answer_reward: afterFinetune.answerReward },
         reward_first_tenth: mean(steps.slice(0, tenth).map((e) => e.reward)), reward_last_tenth: mean(steps.slice(-tenth).map((e) => e.reward)),
         curve: steps.map((e) => ({ step: e.step, reward: e.reward, kl: e.kl })),
       };
@@ -175,7 +177,7 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
       bench: 'learn',
       task: 'pitch register of a tone (high: 900–2500 Hz, low: 110–300 Hz; sine/square/sawtooth, 2–8 s, random level)',
       model: 'MuFun-nano (resources/mufun-nano)',
-      method: `connector warm-up, then ${o.epochs} epochs of full finetune (tower frozen)${o.grpoSteps ? `, then ${o.grpoSteps} GRPO steps (answer reward)` : ''}`,
+      method: `connector warm-up, then ${o.epochs} epochs of full finetune (tower frozen)${o.grpoSteps ? `, then ${o.grpoSteps} GRPO steps (reward ${o.grpoReward})` : ''}`,
       threads: o.threads, train_clips: o.trainClips, eval_clips: o.evalClips, seed: o.seed, learning_rate: o.learningRate,
       eval_accuracy: { start: before.accuracy, after_warmup: afterWarmup.accuracy, final: after.accuracy, chance: before.chance, majority: before.majority },
       eval_answer_reward: { start: before.answerReward, after_warmup: afterWarmup.answerReward, final: after.answerReward },

@@ -76,13 +76,14 @@ p.command('learn')
   .option('--grpo <steps>', 'GRPO steps (answer reward) after the finetune', '0')
   .option('--grpo-lr <x>', 'GRPO learning rate', '3e-4')
   .option('--grpo-beta <x>', 'GRPO KL coefficient to the starting model', '0.04')
+  .option('--grpo-reward <spec>', 'GRPO reward: answer (MuFun\'s: the label text) or choice (the option, as mufun eval scores it)', 'answer:1')
   .option('--seed <n>', 'data, shuffling and sampling seed', '1')
   .option('--keep', 'keep the run folder')
   .action(async (o) => {
     const { learnBench } = await import('./learn.js');
     const r = await learnBench({
       threads: Number(o.threads), trainClips: Number(o.train), evalClips: Number(o.eval), epochs: Number(o.epochs),
-      learningRate: Number(o.lr), grpoSteps: Number(o.grpo), grpoLearningRate: Number(o.grpoLr), grpoBeta: Number(o.grpoBeta), seed: Number(o.seed), keep: !!o.keep,
+      learningRate: Number(o.lr), grpoSteps: Number(o.grpo), grpoLearningRate: Number(o.grpoLr), grpoBeta: Number(o.grpoBeta), grpoReward: String(o.grpoReward), seed: Number(o.seed), keep: !!o.keep,
     });
     console.log(JSON.stringify(r, null, 1));
   });

@@ -22,6 +22,20 @@ describe('built-in rewards', () => {
     expect(answerReward('jazz', 'B. blues')).toBe(0);
   });
 
+  it('choice: the option mufun eval would score — the letter decides, a right label under the wrong letter earns nothing', async () => {
+    const [choice] = await loadRewards(['choice']);
+    const q = { prompt: '<audio>\nIs this tone high or low? (choose from: A. low, B. high)', reference: 'B. high' };
+    const score = async (completion: string) => (await scoreCompletions([choice], [ctx(completion, q)])).total[0];
+    expect(await score('B. high')).toBe(1);
+    expect(await score('B')).toBe(1);
+    expect(await score('A. high')).toBe(0); // the answer reward would pay this one
+    expect(answerReward('A. high', q.reference)).toBe(1);
+    expect(await score('A. low')).toBe(0);
+    // no options in the question: the reference's text decides, as in mufun eval
+    expect(await score('blues')).toBe(0);
+    expect((await scoreCompletions([choice], [ctx('blues', { reference: 'blues' })])).total[0]).toBe(1);
+  });
+
   it('wer: word edit distance over reference words', () => {
     expect(wordErrorRate('a b c d', 'a b c d')).toBe(0);
     expect(wordErrorRate('a b c d', 'a x c d')).toBe(0.25);

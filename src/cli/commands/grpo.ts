@@ -40,7 +40,7 @@ export function grpoCommand(): Command {
     .option('--num_iterations <n>', 'optimizer steps per rollout batch, TRL\'s μ (default 1)', parseThreads, 1)
     .addOption(new Option('--loss_type <type>', 'loss reduction: bnpo (TRL default, what MuFun ran), grpo, dr_grpo').choices([...GRPO_LOSS_TYPES]).default('bnpo'))
     .option('--scale_rewards <bool>', 'divide advantages by the group std (default true)', (v) => v !== 'false' && v !== '0', true)
-    .option('--reward <name:weight>', 'a reward and its weight (repeatable): answer, wer, format, or a .js/.mjs module path (default answer:1)', collect, []);
+    .option('--reward <name:weight>', 'a reward and its weight (repeatable): answer, choice, wer, format, or a .js/.mjs module path (default answer:1)', collect, []);
   addTrainOptions(cmd);
   return cmd.action(async (raw: Record<string, unknown>) => {
     const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));

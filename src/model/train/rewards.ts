@@ -8,6 +8,9 @@
 //           substitutions only, so it does not see inserted or dropped words).
 //   format  1 when the completion ended with the stop token (not cut at max_completion_length)
 //           and has text, else 0.
+//   choice  1 when the completion picks the reference's option as `mufun eval` scores it (the
+//           letter decides; "A. low" is wrong when low is B), else 0. MuFun's answer reward
+//           pays a right label under a wrong letter; this one pays what the evaluation counts.
 //   a path  a .js/.mjs module whose default export (or export `reward`) is
 //           (c: RewardContext) => number | Promise<number>.
 //
@@ -17,6 +20,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseOptions, scoreAnswer } from '../eval.js';
 
 export interface RewardContext {
   /** the dataset sample's id */
@@ -89,6 +93,7 @@ export const BUILTIN_REWARDS: Readonly<Record<string, RewardFn>> = {
   answer: (c) => answerReward(c.completion, c.reference),
   wer: (c) => 1 - wordErrorRate(c.reference, c.completion),
   format: (c) => (c.stopped && c.completion.trim().length > 0 ? 1 : 0),
+  choice: (c) => (scoreAnswer(c.completion, c.reference, parseOptions(c.prompt)).correct ? 1 : 0),
 };
 
 /** "name:weight" or "name" (weight 1); name is a built-in or a module path. */
