@@ -3,7 +3,7 @@
 // Streams: the decoder yields blocks, the cut and the resampler work block by block, so only
 // the 16 kHz mono result is held (a one-hour 44.1 kHz stereo file never sits in memory whole).
 import { type DecodeOptions, type MonoBlock, type StreamInfo, canDecodeInWorker, decodeInWorker, decodeMono } from './decode.js';
-import { canDecodeMp3Parallel, decodeMp3Parallel, planMp3 } from './mp3-parallel.js';
+import { canDecodeMp3Parallel, decodeMp3Parallel, planMp3, warmMp3Decoders } from './mp3-parallel.js';
 import { sniffFile } from './sniff.js';
 import { AudioError } from './errors.js';
 import { SAMPLE_RATE } from './mel.js';
@@ -58,6 +58,7 @@ function checkSegment(seg: Segment, file: string): void {
 export async function decodeBlocks(path: string, opts: LoadOptions = {}, info?: (i: StreamInfo & { sampleRate: number; channels: number }) => void): Promise<AsyncGenerator<MonoBlock>> {
   if (opts.worker ?? true) {
     if (canDecodeMp3Parallel() && (await sniffFile(path)).container === 'mp3') {
+      warmMp3Decoders(); // threads not running yet start while the frames are walked
       const plan = await planMp3(path);
       if (plan) return decodeMp3Parallel(path, plan, opts, info);
     }

@@ -10,6 +10,13 @@ import { AudioError } from './errors.js';
 
 const port = parentPort!;
 let chain = Promise.resolve();
+// Made as the thread starts, so it is ready while the caller still walks the file's frames.
+const fresh = (async () => {
+  const d = new MPEGDecoder({ enableGapless: false });
+  await d.ready;
+  return d;
+})();
+fresh.catch(() => {}); // a failure is reported by the job that awaits it
 let dec: MPEGDecoder | null = null;
 
 port.on('message', (job: { id: number; path: string; from: number; to: number; skip: number; at: number }) => {
@@ -25,10 +32,7 @@ port.on('message', (job: { id: number; path: string; from: number; to: number; s
       }
       // one decoder per worker, reset between jobs (a reset decoder rounds like a new one)
       if (dec) await dec.reset();
-      else {
-        dec = new MPEGDecoder({ enableGapless: false });
-        await dec.ready;
-      }
+      else dec = await fresh;
       const r = dec.decode(bytes);
       if (r.errors.length) throw new AudioError('corrupt', path, `mp3 decoding failed in bytes ${job.from}–${job.to}: ${r.errors[0].message}`);
       const n = Math.max(0, r.samplesDecoded - job.skip);
