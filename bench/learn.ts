@@ -5,8 +5,9 @@
 // captions (pretrain template), then a full finetune (LLM and connector, tower frozen) on
 // multiple-choice questions; `mufun eval` on held-out tones before and after each stage, and
 // `mufun chat` on a few of them with the starting and the finished model. With --grpo N, GRPO
-// (MuFun's answer reward) for N steps after the finetune, as MuFun refines its instruct model:
-// give it a short finetune (--epochs 1: the answer format, not yet the pitch) to improve on.
+// for N steps after the finetune, as MuFun refines its instruct model, on tones of its own (each
+// asked once: the reward can only rise by what carries over to tones it has not seen), with
+// MuFun's answer reward (the label) or `choice` (the option, as mufun eval scores it).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { Prng } from '../src/synth/prng.js';
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'mufun.js'); // dist/bench/ -> bin/
 const RATE = 16000;
 const QUESTION = 'Is this tone high or low?';
+const GRPO_PROMPTS_PER_STEP = 4;
 
 /** One tone: a sine, square or sawtooth at f Hz with 25 ms fades (no clicks to hear instead). */
 function tone(f: number, wave: 'sine' | 'square' | 'sawtooth', amp: number, seconds: number): Float32Array {
@@ -40,6 +42,8 @@ export interface ToneSet {
   eval: string;
   /** "A high square tone." per train clip, for the warm-up (pretrain template) */
   captions: string;
+  /** questions on tones of their own for GRPO (none with grpoN 0): each asked once, so a reward can only rise by what generalizes */
+  grpo: string | null;
 }
 
 /**
@@ -47,7 +51,7 @@ export interface ToneSet {
  * files and MuFun JSON: "<audio>\nIs this tone high or low? (choose from: A. high, B. low)" with the
  * options in a seeded order, answered "B. low".
  */
-export function toneSet(dir: string, train: number, evalN: number, seed: number): ToneSet {
+export function toneSet(dir: string, train: number, evalN: number, seed: number, grpoN = 0): ToneSet {
   const audio = join(dir, 'audio');
   mkdirSync(audio, { recursive: true });
   const rng = new Prng(seed);
@@ -75,7 +79,8 @@ export function toneSet(dir: string, train: number, evalN: number, seed: number)
     writeFileSync(join(dir, `${split}-captions.json`), JSON.stringify(captions));
     return join(dir, `${split}.json`);
   };
-  return { dir, audio, train: write('train', train), eval: write('eval', evalN), captions: join(dir, 'train-captions.json') };
+  const sets = { train: write('train', train), eval: write('eval', evalN) };
+  return { dir, audio, ...sets, captions: join(dir, 'train-captions.json'), grpo: grpoN ? write('grpo', grpoN) : null };
 }
 
 function mufun(args: string[], threads: number): string {
@@ -117,7 +122,7 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
     }
   };
   try {
-    const data = timed('data', () => toneSet(join(work, 'data'), o.trainClips, o.evalClips, o.seed));
+    const data = timed('data', () => toneSet(join(work, 'data'), o.trainClips, o.evalClips, o.seed, o.grpoSteps * GRPO_PROMPTS_PER_STEP));
     // Greedy answers to the held-out questions, scored two ways: by the option they name (the
     // letter decides, as `mufun eval` does) and by MuFun's answer reward (the label text, once).
     const evaluate = (model: string) => {
@@ -148,10 +153,10 @@ export async function learnBench(o: LearnBenchOptions): Promise<Record<string, u
       const afterFinetune = timed('eval_finetune', () => evaluate(trained));
       const grpoDir = join(work, 'grpo');
       const log = timed('grpo', () => mufun([
-        'grpo', '--model', trained, '--data', data.train, '--audio-folder', data.audio, '--output_dir', grpoDir, '--max_steps', String(o.grpoSteps),
+        'grpo', '--model', trained, '--data', data.grpo!, '--audio-folder', data.audio, '--output_dir', grpoDir, '--max_steps', String(o.grpoSteps),
         '--tune_type_vision_tower', 'frozen', '--learning_rate', String(o.grpoLearningRate), '--lr_scheduler_type', 'constant', '--warmup_ratio', '0',
-        // 4 prompts × 8 completions per step; answers are a few tokens
-        '--num_generations', '8', '--per_device_train_batch_size', '8', '--gradient_accumulation_steps', '4', '--temperature', '1',
+        // GRPO_PROMPTS_PER_STEP prompts × 8 completions per step, every prompt a tone never seen before; answers are a few tokens
+        '--num_generations', '8', '--per_device_train_batch_size', '8', '--gradient_accumulation_steps', String(GRPO_PROMPTS_PER_STEP), '--temperature', '1',
         '--max_completion_length', '8', '--beta', String(o.grpoBeta), '--reward', o.grpoReward, '--save_steps', String(o.grpoSteps),
         '--model_max_length', '512', '--seed', String(o.seed), '--json',
       ], o.threads));
