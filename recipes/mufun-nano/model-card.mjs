@@ -1,13 +1,24 @@
 // Writes resources/mufun-nano/README.md from the test-set evaluation (mufun eval --json) and
-// the dataset description: per-task accuracy next to chance and the majority-class baseline.
+// the dataset description: per-task accuracy next to chance and the majority-class baseline,
+// and (given tag-train's metrics) what the tower alone hears: its tagging heads' val accuracy.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [evalJson, datasetJson, out, stepsInfo] = process.argv.slice(2);
+const [evalJson, datasetJson, out, stepsInfo, tagMetrics] = process.argv.slice(2);
 const report = JSON.parse(readFileSync(evalJson, 'utf8'));
 const dataset = JSON.parse(readFileSync(datasetJson, 'utf8'));
 const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`);
+const tagged = tagMetrics
+  ? readFileSync(tagMetrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'eval').at(-1)?.evalTasks ?? {}
+  : null;
+// The label the answer names (its text after the last ". "), whatever its letter: what the model heard.
+const tail = (s) => (s.includes('. ') ? s.slice(s.lastIndexOf('. ') + 2) : s).trim().toLowerCase();
+const named = (task) => {
+  const rs = report.results.filter((r) => task === 'overall' || r.task === task);
+  return rs.length ? rs.filter((r) => tail(r.prediction) === tail(r.reference)).length / rs.length : null;
+};
 const rows = [...report.tasks, report.overall].map((t) =>
-  `| ${t.task} | ${t.samples} | **${pct(t.accuracy)}** | ${pct(t.chance)} | ${pct(t.majority.accuracy)} (${t.majority.answer}) |`);
+  `| ${t.task} | ${t.samples} | **${pct(t.accuracy)}** | ${pct(named(t.task))} | ${pct(t.chance)} | ${pct(t.majority.accuracy)} (${t.majority.answer}) |` +
+  (tagged ? ` ${pct(tagged[t.task])} |` : ''));
 const goals = { instrument: 0.9, mode: 0.9, tempo: 0.8, meter: 0.8 };
 const goalLines = Object.entries(goals).map(([task, g]) => {
   const t = report.tasks.find((x) => x.task === task);
@@ -26,9 +37,13 @@ the studio is useful with no download. Reproduce it with \`bash recipes/mufun-na
 
 ## Test accuracy (held-out synthetic clips, multiple choice, greedy decoding)
 
-| task | samples | accuracy | chance | majority class |
-|---|---|---|---|---|
+| task | samples | accuracy | names the right label | chance | majority class |${tagged ? ' tower alone (tagging head, val) |' : ''}
+|---|---|---|---|---|---|${tagged ? '---|' : ''}
 ${rows.join('\n')}
+
+"Accuracy" is what \`mufun eval\` scores: the option the answer's letter picks. "Names the right label":
+answers whose text after the letter is the right label, whatever the letter ("C. brass" when brass is B).
+${tagged ? '\n"Tower alone": the tagging stage\'s linear head on the mean audio token, on the validation clips: what\nthe audio tokens carry before the LLM learns to read them (all labels of a clip, not multiple choice).\n' : ''}
 
 Goals of the project for this model:
 ${goalLines.join('\n')}

@@ -7,7 +7,7 @@
 // the tower a direct signal: the mean of a clip's audio tokens (what the LLM will read) → one
 // linear head per task → cross-entropy on the data set's labels, every task of every clip in
 // one pass. The heads are dropped afterwards; the model folder keeps MuFun's layout.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadAudio } from '../audio/load.js';
@@ -154,6 +154,7 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const totalSteps = stepsPerEpoch * c.epochs;
   const sched = schedule(c.scheduler ?? 'cosine', c.learningRate, totalSteps, c.warmupRatio ?? 0.03);
   mkdirSync(c.outputDir, { recursive: true });
+  writeFileSync(join(c.outputDir, 'metrics.jsonl'), ''); // a run starts over (it keeps no checkpoints to resume from)
   const metrics = (rec: object) => appendFileSync(join(c.outputDir, 'metrics.jsonl'), JSON.stringify({ ...rec, time: new Date().toISOString() }) + '\n');
   onEvent({ type: 'start', totalSteps, trainClips: c.train.length, evalClips: c.eval.length, tasks: c.tasks.map((x) => x.task) });
 
