@@ -2,8 +2,7 @@
 # Reproduces MuFun-nano, the studio's embedded default model, from nothing:
 #   synthetic music with ground truth → fresh weights → tagging (the tower and connector learn
 #   the labels directly: the hearing MuFun gets from Whisper's pretrained encoder) → full
-#   training of the LLM on every task → an epoch on multiple choice alone → per-task test
-#   accuracy → resources/.
+#   training of the LLM on every task → per-task test accuracy → resources/.
 # Every stage is skipped when its output exists; full training resumes where it stopped
 # (tagging, ~30 min, starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
@@ -16,7 +15,6 @@ TAG_EPOCHS=${TAG_EPOCHS:-12}
 EPOCHS=${EPOCHS:-1}
 THREADS=${THREADS:-2}
 LR=${LR:-1e-3}
-LR_MC=${LR_MC:-5e-4}
 mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
@@ -41,28 +39,15 @@ mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --que
   --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 200 --eval_accuracy_samples 96 \
   --save_steps 100 --save_total_limit 1 --output_dir "$WORK/full" --threads "$THREADS" $(resume "$WORK/full")
 
-# Stage 2, answering by letter: multiple choice only, one more epoch. After stage 1 the LLM names
-# what it hears (the right label) but picks letters near chance: finding the option that holds the
-# label and copying its letter is a skill of its own (the option order changes with every question).
-node -e '
-const fs = require("fs"); const d = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-fs.writeFileSync(process.argv[2], JSON.stringify(d.filter((s) => s.format === "mc")));' "$WORK/data/train.json" "$WORK/data/train-mc.json"
-[ -f "$WORK/mc/final/model.safetensors" ] || mufun train --preset full --model "$WORK/full/final" \
-  --data "$WORK/data/train-mc.json" --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" \
-  --conv_version qwen2_instruct --learning_rate "$LR_MC" --num_train_epochs 1 --model_max_length 512 \
-  --tune_type_vision_tower frozen --tune_type_connector frozen \
-  --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 200 --eval_accuracy_samples 96 \
-  --save_steps 100 --save_total_limit 1 --output_dir "$WORK/mc" --threads "$THREADS" $(resume "$WORK/mc")
-
-mufun eval --model "$WORK/mc/final" --data "$WORK/data/test.json" --audio-folder "$WORK/data/audio" --json > "$WORK/eval-test.json"
-mufun plot-metrics "$WORK/tag/metrics.jsonl" "$WORK/full/metrics.jsonl" "$WORK/mc/metrics.jsonl" --out "$WORK/curves.svg"
+mufun eval --model "$WORK/full/final" --data "$WORK/data/test.json" --audio-folder "$WORK/data/audio" --json > "$WORK/eval-test.json"
+mufun plot-metrics "$WORK/tag/metrics.jsonl" "$WORK/full/metrics.jsonl" --out "$WORK/curves.svg"
 
 mkdir -p resources/mufun-nano
-for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$WORK/mc/final/$f" resources/mufun-nano/; done
+for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$WORK/full/final/$f" resources/mufun-nano/; done
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json
 cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${TAG_EPOCHS} epochs, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then one epoch on the multiple-choice questions alone (lr ${LR_MC})" "$WORK/tag/metrics.jsonl"
+  "tagging of tower and connector (${TAG_EPOCHS} epochs, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR})" "$WORK/tag/metrics.jsonl"
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
