@@ -36,6 +36,13 @@ export function parseThreads(v: string): number {
   return n;
 }
 
+/** A seed: an integer from 0. */
+export function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer from 0');
+  return n;
+}
+
 export function program(): Command {
   const p = new Command('mufun')
     .description('MuFun Studio: music understanding with MuFun audio-language models on ONNX Runtime')

@@ -3,11 +3,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { type TaggingEvent, synthTags, trainTagging } from '../../model/train/tagging.js';
 import { TASK_CLASSES, labelOf } from '../../synth/questions.js';
-import { parseThreads } from '../main.js';
+import { parseSeed, parseThreads } from '../main.js';
 
-const positive = (what: string) => (v: string) => {
+const positive = (v: string) => {
   const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`must be ${what}`);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
   return n;
 };
 
@@ -21,10 +21,10 @@ export function tagTrainCommand(): Command {
     .requiredOption('--data <dir>', 'a mufun synth-data folder (labels.jsonl, audio/)')
     .requiredOption('--output_dir <dir>', 'where metrics.jsonl and final/ (the model folder) go')
     .option('--tasks <list>', `tasks, comma-separated (default: ${Object.keys(TASK_CLASSES).join(',')})`)
-    .option('--num_train_epochs <n>', 'passes over the train clips', positive('a positive integer'), 10)
-    .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive('a positive number'), 1e-3)
-    .option('--per_device_train_batch_size <n>', 'clips per step', positive('a positive integer'), 16)
-    .option('--seed <n>', 'shuffling and head initialisation seed', parseThreads, 0)
+    .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, 10)
+    .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, 1e-3)
+    .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, 16)
+    .option('--seed <n>', 'shuffling and head initialisation seed', parseSeed, 0)
     .option('--threads <n>', 'CPU threads', parseThreads)
     .option('--json', 'print each event as a JSON line on stdout')
     .action(async (o: {

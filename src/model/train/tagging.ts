@@ -21,6 +21,7 @@ import { pruneDeadNodes } from '../ir/prune.js';
 import { Params } from '../arch/params.js';
 import { MufunModel } from '../mufun.js';
 import { type RuntimeOptions, createSession } from '../runtime.js';
+import { rng } from '../sampling.js';
 import { AdamW } from './adamw.js';
 import { shuffled } from './data.js';
 import { promoteTrainable } from './graph.js';
@@ -117,13 +118,11 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
 
   const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true);
   const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
-  const evalGraph = buildTaggingGraph(cfg, ck, c.tasks, false).graph;
-  const evalSession = c.eval.length ? await createSession(evalGraph, ck.sourceId(), c.runtime ?? {}) : null;
-  // The heads start small and seeded (Linear's usual uniform ±1/√D would do; smaller keeps the first steps calm).
-  let s = (seed * 2654435761 + 1) >>> 0;
-  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 2;
+  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false).graph, ck.sourceId(), c.runtime ?? {}) : null;
+  // The heads start small and seeded (smaller than Linear's ±1/√D keeps the first steps calm).
+  const rand = rng(seed);
   const store = new ParamStore(params, (name, shape) =>
-    name === 'tagger.weight' ? Float32Array.from({ length: shape[0] * shape[1] }, () => rand() * 0.02) : name === 'tagger.bias' ? new Float32Array(shape[0]) : ck.float32(name));
+    name === 'tagger.weight' ? Float32Array.from({ length: shape[0] * shape[1] }, () => (rand() * 2 - 1) * 0.02) : name === 'tagger.bias' ? new Float32Array(shape[0]) : ck.float32(name));
   const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay ?? 0 }, c.runtime?.threads);
 
   // Log-mel of each clip, once (the first 30 s / clip-length window: tags describe the whole clip).

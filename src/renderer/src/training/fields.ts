@@ -49,7 +49,7 @@ const GRPO: Field[] = [
   { flag: 'beta', label: 'KL coefficient (beta)' },
   { flag: 'temperature', label: 'Sampling temperature' },
   { flag: 'max_completion_length', label: 'Max completion tokens' },
-  { flag: 'reward', label: 'Rewards (answer, wer, format as name:weight, comma-separated)' },
+  { flag: 'reward', label: 'Rewards (answer, choice, wer, format as name:weight, comma-separated)' },
 ];
 
 export function fieldsFor(kind: TrainingKind): Field[] {
