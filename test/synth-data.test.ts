@@ -5,7 +5,7 @@
 // The render tests need the Debian packages fluidsynth and fluid-soundfont-gm; without them they
 // are skipped with that message.
 
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { type ChordSpec, type ClipSpec, type PieceSpec, clipSpec, compose } from
 import { type ClipPlan, effectiveChordShare, generateDataset, planSplit, splitCounts } from '../src/synth/dataset.js';
 import { type MidiEvent, keySignatureSharps, readMidi, vlq, writeMidi } from '../src/synth/midi.js';
 import { Prng, balancedClass } from '../src/synth/prng.js';
-import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel } from '../src/synth/questions.js';
+import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel, bindingQuestion } from '../src/synth/questions.js';
 import { DEBIAN_PACKAGES, SAMPLE_RATE, findSoundfont, fluidsynthVersion, renderMidi, setupRenderer } from '../src/synth/render.js';
 import { CHORD_INTERVALS, SCALES, chordPitchClasses } from '../src/synth/theory.js';
 
@@ -275,6 +275,70 @@ describe('questions', () => {
       expect(opts.split(', ').filter((o) => o.endsWith(mode === 'major' ? 'minor' : 'major')).length).toBeGreaterThanOrEqual(1);
       expect(tonic).toBeTruthy();
     }
+  });
+});
+
+describe('binding questions (text alone, for the letter binding)', () => {
+  const qs = Array.from({ length: 900 }, (_, i) => bindingQuestion(5, i, ALL));
+
+  it('give the label as a hint in place of the audio and are answered with the letter of the option that holds it', () => {
+    for (const s of qs) {
+      const q = s.conversations[0].value, a = s.conversations[1].value;
+      expect(s.audio).toBeUndefined();
+      expect(q.startsWith(`Hint: ${s.label}.\n`)).toBe(true);
+      expect(q).not.toContain('<audio>');
+      const options = parseOptions(q);
+      expect(options).toHaveLength(TASK_CLASSES[s.task as Exclude<Task, 'caption'>].options);
+      expect(options.find((o) => `${o.letter}. ${o.text}` === a)?.text).toBe(s.label);
+      expect(scoreAnswer(a, a, options).correct).toBe(true);
+    }
+  });
+
+  it('favour no task, letter or label, and offer the parallel key in key questions, as audio questions do', () => {
+    const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
+    const tasks = count(qs.map((s) => s.task));
+    expect([...tasks.keys()].sort()).toEqual(ALL.filter((t) => t !== 'caption').sort());
+    for (const n of tasks.values()) expect(n).toBeGreaterThan(60); // 100 each on average
+    const letters = count(qs.filter((s) => s.task === 'instrument').map((s) => s.conversations[1].value[0]));
+    expect([...letters.keys()].sort()).toEqual(['A', 'B', 'C', 'D']);
+    const drums = count(qs.filter((s) => s.task === 'drums').map((s) => s.label));
+    expect(drums.get('yes')! / (drums.get('yes')! + drums.get('no')!)).toBeGreaterThan(0.3);
+    for (const s of qs.filter((x) => x.task === 'key')) {
+      const keys = parseOptions(s.conversations[0].value).map((o) => o.text);
+      const [, mode] = s.label.split(' ');
+      expect(keys.filter((k) => k.endsWith(mode === 'major' ? 'minor' : 'major')).length).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('are a pure function of (seed, index), with ids of their own', () => {
+    expect(bindingQuestion(5, 17, ALL)).toEqual(qs[17]);
+    expect(bindingQuestion(6, 17, ALL)).not.toEqual(qs[17]);
+    expect(new Set(qs.map((s) => s.id)).size).toBe(qs.length);
+    expect(bindingQuestion(5, 3, ['tempo', 'caption']).task).toBe('tempo');
+    expect(() => bindingQuestion(5, 3, ['caption'])).toThrow(/multiple-choice task/);
+  });
+
+  it('are written alone to train-binding.json and after the clips\' questions to train-with-binding.json; train.json is unchanged', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'synth-binding-'));
+    const o = { out, count: 4, seed: 9, seconds: 3, splits: [0.5, 0.25, 0.25] as [number, number, number], tasks: ALL, noRender: true };
+    await generateDataset(o);
+    const read = (f: string) => JSON.parse(readFileSync(join(out, f), 'utf8')) as Sample[];
+    const train = read('train.json');
+    const r = await generateDataset({ ...o, bindingQuestions: 30 });
+    const binding = Array.from({ length: 30 }, (_, i) => bindingQuestion(9, i, ALL));
+    expect(read('train.json')).toEqual(train);
+    expect(read('train-binding.json')).toEqual(binding);
+    expect(read('train-with-binding.json')).toEqual([...train, ...binding]);
+    expect(r.samples.train).toBe(train.length);
+    const meta = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8'));
+    expect(meta.settings.bindingQuestionsTrain).toBe(30);
+    expect(meta.command).toContain('--binding-questions 30');
+    const { samples, problems } = loadDataset(join(out, 'train-binding.json'), { audioRoot: join(out, 'audio') });
+    expect(problems).toEqual([]);
+    expect(samples).toHaveLength(30);
+    expect(samples.every((s) => s.audios.length === 0)).toBe(true);
+    await generateDataset(o); // asked again without them: none are left behind
+    expect(existsSync(join(out, 'train-binding.json')) || existsSync(join(out, 'train-with-binding.json'))).toBe(false);
   });
 });
 

@@ -30,18 +30,20 @@ export function parseDtype(v: string): 'float32' | 'float16' {
   return v;
 }
 
-export function parseThreads(v: string): number {
+export function parsePositiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
+export const parseThreads = parsePositiveInt;
 
-/** A seed: an integer from 0. */
-export function parseSeed(v: string): number {
+/** A count that may be 0, or a seed. */
+export function parseNonNegativeInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer from 0');
   return n;
 }
+export const parseSeed = parseNonNegativeInt;
 
 export function program(): Command {
   const p = new Command('mufun')

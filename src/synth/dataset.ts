@@ -3,18 +3,20 @@
 //   <dir>/midi/<id>.mid      the MIDI each clip was rendered from
 //   <dir>/train.json, val.json, test.json   MuFun-format samples (audio relative to <dir>/audio);
 //                            val/test hold multiple choice only, their captions are in *-captions.json
+//   <dir>/train-binding.json, train-with-binding.json   text-only binding questions, alone and
+//                            after train.json's samples (only with bindingQuestions)
 //   <dir>/labels.jsonl       all ground truth, one clip a line
 //   <dir>/dataset.json       tasks, classes, counts, chance and majority baselines, settings
 // Splits are disjoint seed streams (clip i of split s is drawn from (seed, s, i)), so a data set
 // is a pure function of its settings, a larger --count keeps every earlier clip of each split,
 // and re-running renders only the clips whose WAV is missing.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type ClipSpec, SPLITS, type Split, clipSpec, compose } from './compose.js';
 import { writeMidi } from './midi.js';
-import { CHORD_TASKS, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, questionsFor } from './questions.js';
+import { CHORD_TASKS, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, bindingQuestion, questionsFor } from './questions.js';
 import { type Renderer, pool, renderMidi, setupRenderer } from './render.js';
 
 /** Bumped whenever the same settings would give different music or labels. */
@@ -33,6 +35,8 @@ export interface SynthDataOptions {
   openShare?: number;
   /** Train questions per task and clip, each in its own words and option order (val/test: 1). */
   questionsPerClip?: number;
+  /** Text-only questions that teach the letter binding, added to train (see bindingQuestion). */
+  bindingQuestions?: number;
   jobs?: number;
   soundfont?: string;
   /** Write specs, MIDI and JSON only (no audio; for tests and dry runs). */
@@ -140,6 +144,11 @@ function describe(plans: Record<Split, ClipPlan[]>, tasks: readonly Task[]): Rec
   return out;
 }
 
+/** The train split's text-only binding questions (none unless asked for). */
+function bindingQuestions(o: Pick<SynthDataOptions, 'seed' | 'tasks' | 'bindingQuestions'>): Sample[] {
+  return Array.from({ length: o.bindingQuestions ?? 0 }, (_, i) => bindingQuestion(o.seed, i, o.tasks));
+}
+
 function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
@@ -166,7 +175,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const settings = {
     generatorVersion: GENERATOR_VERSION, seed: o.seed, seconds: o.seconds, chordShare,
-    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
+    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, bindingQuestionsTrain: o.bindingQuestions ?? 0, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
   };
   const audioDir = join(o.out, 'audio'), midiDir = join(o.out, 'midi');
   // Clips already on disk must come from the same settings, or "resuming" would mix two data sets.
@@ -203,11 +212,20 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   });
 
   // One sample a line: diffable and greppable, still one JSON array.
-  const writeSamples = (file: string, xs: Sample[]) =>
+  const writeSamples = (file: string, xs: readonly Sample[]) =>
     writeFileSync(join(o.out, file), xs.length ? `[\n${xs.map((x) => JSON.stringify(x)).join(',\n')}\n]\n` : '[]\n');
   for (const s of SPLITS) {
     const xs = plans[s].flatMap((p) => p.samples);
-    if (s === 'train') writeSamples('train.json', xs);
+    if (s === 'train') {
+      writeSamples('train.json', xs);
+      // the binding questions alone (a stage that learns the letter binding on text) and with
+      // the clips' questions (a stage that carries it over to audio)
+      const binding = bindingQuestions(o);
+      for (const [file, samples] of [['train-binding.json', binding], ['train-with-binding.json', [...xs, ...binding]]] as const) {
+        if (binding.length) writeSamples(file, samples);
+        else rmSync(join(o.out, file), { force: true }); // not left from an earlier run with them
+      }
+    }
     else {
       // val/test.json hold multiple choice only, so `mufun eval --data test.json` scores every sample.
       writeSamples(`${s}.json`, xs.filter((x) => x.format === 'mc'));
@@ -230,6 +248,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     layout: {
       'audio/': '16 kHz mono 16-bit WAV clips', 'midi/': 'the MIDI each clip was rendered from',
       'train.json': 'MuFun-format samples: multiple choice, open questions and captions',
+      'train-binding.json, train-with-binding.json': 'with --binding-questions: the text-only binding questions (ids binding-*) alone, and after train.json\'s samples',
       'val.json, test.json': 'MuFun-format multiple-choice samples (for mufun eval)',
       'val-captions.json, test-captions.json': 'captions of the val and test clips',
       'labels.jsonl': 'all ground truth, one clip per line',
@@ -243,7 +262,8 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     tasks: describe(plans, o.tasks),
     command: `mufun synth-data --out <dir> --count ${o.count} --seed ${o.seed} --seconds ${o.seconds} --splits ${o.splits.join(',')} --tasks ${o.tasks.join(',')}` +
       (o.chordShare !== undefined ? ` --chord-share ${o.chordShare}` : '') + (o.openShare !== undefined ? ` --open-share ${o.openShare}` : '') +
-      (o.questionsPerClip !== undefined ? ` --questions-per-clip ${o.questionsPerClip}` : ''),
+      (o.questionsPerClip !== undefined ? ` --questions-per-clip ${o.questionsPerClip}` : '') +
+      (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : ''),
   };
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
   const levels = stats.filter((x): x is { rms: number; peak: number } => x !== null);

@@ -34,7 +34,7 @@ export const TASK_CLASSES: Record<Exclude<Task, 'caption'>, { classes: readonly 
 
 export interface Sample {
   id: string;
-  audio: string;
+  audio?: string; // absent only in binding questions (text alone)
   conversations: { from: 'human' | 'gpt'; value: string }[];
   task: Task;
   format: 'mc' | 'open' | 'caption';
@@ -206,5 +206,31 @@ function question(spec: ClipSpec, task: Task, audio: string, o: QuestionOptions,
   const mc = multipleChoice(rng, label, distractors(rng, spec, task, label));
   return { id, audio, task, format: 'mc', label, conversations: [
     { from: 'human', value: `<audio>\n${q} ${mc.text}` }, { from: 'gpt', value: mc.answer },
+  ] };
+}
+
+/**
+ * A text-only multiple-choice question that teaches the letter binding: the label is given in the
+ * prompt ("Hint: brass."), in place of the audio, and the answer is the letter of the option that
+ * holds it. Picking the option by its letter is a skill of its own for an LLM trained from
+ * nothing (MuFun-nano v2 named the right label under a letter at chance); here it is learnt on
+ * text, where it is cheap, and the same questions asked of audio reuse it. The label is drawn
+ * uniformly from the task's classes and the options in a seeded order, so no letter and no label
+ * is favoured.
+ */
+export function bindingQuestion(seed: number, index: number, tasks: readonly Task[]): Sample {
+  const asked = tasks.filter((t): t is Exclude<Task, 'caption'> => t !== 'caption');
+  if (!asked.length) throw new Error('binding questions need a multiple-choice task');
+  const rng = Prng.for(seed, 'binding', index);
+  const task = rng.pick(asked);
+  const { classes, options } = TASK_CLASSES[task];
+  const label = rng.pick(classes);
+  let others = classes.filter((c) => c !== label);
+  const k = ALL_KEYS.indexOf(label); // ALL_KEYS: 12 major keys by tonic, then 12 minor
+  const parallel = task === 'key' ? ALL_KEYS[(k + 12) % 24] : null;
+  if (parallel) others = others.filter((c) => c !== parallel); // as audio key questions: the parallel key is always offered
+  const mc = multipleChoice(rng, label, [...(parallel ? [parallel] : []), ...rng.shuffle(others)].slice(0, options - 1));
+  return { id: `binding-${String(index).padStart(6, '0')}-${task}`, task, format: 'mc', label, conversations: [
+    { from: 'human', value: `Hint: ${label}.\n${rng.pick(MC_QUESTIONS[task])} ${mc.text}` }, { from: 'gpt', value: mc.answer },
   ] };
 }

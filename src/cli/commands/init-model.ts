@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { initCheckpoint } from '../../model/init.js';
 import { writeReducedTokenizer } from '../../model/tokenizer-reduce.js';
-import { parseThreads } from '../main.js';
+import { parseSeed, parseThreads } from '../main.js';
 
 export function initModelCommand(): Command {
   return new Command('init-model')
@@ -11,7 +11,7 @@ export function initModelCommand(): Command {
     .requiredOption('--out <dir>', 'the new model folder')
     .option('--tokenizer <dir>', 'copy this tokenizer folder into the model')
     .option('--reduce-vocab-from <dir>', "cut this byte-level BPE tokenizer (e.g. Qwen3's) to the config's vocab_size")
-    .option('--seed <n>', 'initialisation seed', parseThreads, 0)
+    .option('--seed <n>', 'initialisation seed', parseSeed, 0)
     .action((o: { config: string; out: string; tokenizer?: string; reduceVocabFrom?: string; seed: number }) => {
       const raw = JSON.parse(readFileSync(o.config, 'utf8'));
       const { parameters } = initCheckpoint(raw, o.out, o.tokenizer ?? null, o.seed);

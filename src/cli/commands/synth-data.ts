@@ -3,12 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { generateDataset } from '../../synth/dataset.js';
 import { TASKS, type Task } from '../../synth/questions.js';
 import { SynthSetupError } from '../../synth/render.js';
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
+import { parseNonNegativeInt, parsePositiveInt } from '../main.js';
 
 function seedArg(v: string): number {
   const n = Number(v);
@@ -51,19 +46,20 @@ export function synthDataCommand(): Command {
         'multiple-choice and open questions and captions, labels.jsonl and dataset.json; re-running renders only missing clips',
     )
     .requiredOption('--out <dir>', 'output folder (audio/, midi/, train.json, val.json, test.json, labels.jsonl, dataset.json)')
-    .requiredOption('--count <n>', 'number of clips over all splits', positiveInt)
+    .requiredOption('--count <n>', 'number of clips over all splits', parsePositiveInt)
     .option('--seed <s>', 'dataset seed', seedArg, 0)
     .option('--seconds <s>', 'clip length in seconds', secondsArg, 10)
     .option('--splits <train,val,test>', 'split fractions (default: 0.8,0.1,0.1)', splitsArg)
     .option('--tasks <list>', `tasks, comma-separated, of ${TASKS.join(',')} (default: all)`, tasksArg)
     .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', shareArg, 0.25)
     .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', shareArg, 0.3)
-    .option('--questions-per-clip <n>', 'train questions per task and clip, each in its own words and option order', positiveInt, 1)
-    .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', positiveInt)
+    .option('--questions-per-clip <n>', 'train questions per task and clip, each in its own words and option order', parsePositiveInt, 1)
+    .option('--binding-questions <n>', 'text-only train questions that teach picking an option by its letter (the label is given as a hint)', parseNonNegativeInt, 0)
+    .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', parsePositiveInt)
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
     .action(async (o: {
       out: string; count: number; seed: number; seconds: number; splits?: [number, number, number]; tasks?: Task[];
-      chordShare: number; openShare: number; questionsPerClip: number; jobs?: number; soundfont?: string;
+      chordShare: number; openShare: number; questionsPerClip: number; bindingQuestions: number; jobs?: number; soundfont?: string;
     }) => {
       const tty = process.stderr.isTTY;
       let lastLine = 0;
