@@ -1,11 +1,13 @@
 // Audio-in speed, next to its baselines from the same run: log-mel ms per 30 s clip (ours,
 // WebAssembly SIMD on two threads, vs torch_mufun.py's `log_mel`, torch.stft), and decode + resample to 16 kHz of a
 // 4-minute 44.1 kHz stereo mp3 (made here with ffmpeg or lame), vs ffmpeg doing the same.
-// The machine's load is printed too: on a shared machine timings move with it.
-import { spawnSync } from 'node:child_process';
+// The machine's load is printed too: on a shared machine timings move with it, so the log-mels
+// take turns (ours, PyTorch's, five rounds) rather than running one after the other.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { decodeMono } from '../src/model/audio/decode.js';
 import { loadAudio } from '../src/model/audio/load.js';
 import { CLIP_SAMPLES, LogMel } from '../src/model/audio/mel.js';
@@ -24,8 +26,22 @@ export interface AudioBenchOptions {
 
 const has = (cmd: string) => spawnSync(cmd, ['-version']).status === 0 || spawnSync(cmd, ['--version']).status === 0;
 
-/** torch_mufun.py's log_mel on one random 30 s clip, timed like its own bench (best of 3 after a warm-up). */
-function torchMel(threads: number, melBins: number): Record<string, unknown> {
+/** Rounds of ours then PyTorch's log-mel, each a best of 10: both meet the same load. */
+const MEL_ROUNDS = 5;
+
+interface TorchMel {
+  info: { threads: number; torch: string };
+  /** best of 10 calls of torch_mufun.py's log_mel on a random 30 s clip (after one warm-up), in ms */
+  time(): Promise<number>;
+  close(): void;
+}
+
+/**
+ * torch_mufun.py's log_mel (torch.stft) in a child process that times a best of 10 each time it
+ * is asked, so that ours and PyTorch's can take turns: on a shared machine the load moves over
+ * seconds, and timing one after the other compared two different machines.
+ */
+async function torchMel(threads: number, melBins: number): Promise<TorchMel | { error: string }> {
   const py = pythonWithTorch();
   if (!py) return { error: 'no python3 with torch found (apt-get install python3-torch libopenblas0-pthread)' };
   const code = `
@@ -40,13 +56,35 @@ def timeit(fn, reps=10):
     for _ in range(reps):
         t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
     return min(ts) * 1000
-with torch.no_grad():
-    ms = timeit(lambda: T.log_mel(wave, ${melBins}, fb))
-print(json.dumps({"mel_ms_per_clip": ms, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+print(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__}), flush=True)
+for _ in sys.stdin:
+    with torch.no_grad():
+        ms = timeit(lambda: T.log_mel(wave, ${melBins}, fb))
+    print(json.dumps({"ms": ms}), flush=True)
 `;
-  const r = spawnSync(py, ['-c', code], { encoding: 'utf8' });
-  if (r.status !== 0) return { error: `torch_mufun.py log_mel failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}` };
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+  const child = spawn(py, ['-c', code], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`torch_mufun.py log_mel failed: ${stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    return JSON.parse(r.value);
+  };
+  try {
+    const info = await next();
+    return {
+      info,
+      time: async () => {
+        child.stdin.write('\n');
+        return (await next()).ms as number;
+      },
+      close: () => child.stdin.end(),
+    };
+  } catch (e) {
+    child.kill();
+    return { error: (e as Error).message };
+  }
 }
 
 /** A music-like 44.1 kHz stereo signal: chords, a beat and a little noise. */
@@ -91,10 +129,16 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
   const wave = Float32Array.from({ length: CLIP_SAMPLES }, () => (Math.random() - 0.5) * 0.2);
   // steady state: V8 compiles WebAssembly in tiers, in each thread, over the first calls
   for (let i = 0; i < 5; i++) await lm.compute(wave);
-  const oursMel = await bestMs(() => lm.compute(wave), 10);
+  const torch = o.baseline ? await torchMel(o.threads, o.melBins) : null;
+  const rounds: { ours: number; pytorch: number | null }[] = [];
+  for (let r = 0; r < MEL_ROUNDS; r++) {
+    const ours = await bestMs(() => lm.compute(wave), 10);
+    rounds.push({ ours, pytorch: torch && 'time' in torch ? await torch.time() : null });
+  }
+  if (torch && 'close' in torch) torch.close();
   await lm.release();
-  const torch = o.baseline ? torchMel(o.threads, o.melBins) : null;
-  const torchMs = torch && typeof torch.mel_ms_per_clip === 'number' ? torch.mel_ms_per_clip : null;
+  const oursMel = Math.min(...rounds.map((r) => r.ours));
+  const torchMs = rounds.every((r) => r.pytorch !== null) ? Math.min(...rounds.map((r) => r.pytorch!)) : null;
 
   // ---- mp3 decode + resample
   const dir = mkdtempSync(join(tmpdir(), 'mufun-bench-audio-'));
@@ -152,7 +196,9 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
       ours_over_pytorch: torchMs ? Number((oursMel / torchMs).toFixed(3)) : null,
       goal_ratio: 0.5,
       meets_goal: torchMs ? oursMel <= 0.5 * torchMs : null,
-      pytorch: torch,
+      // each round: ours (best of 10), then PyTorch's (best of 10); the figures above are the best rounds
+      rounds: rounds.map((r) => ({ ours_ms: round(r.ours), pytorch_ms: r.pytorch === null ? null : round(r.pytorch), ratio: r.pytorch ? Number((r.ours / r.pytorch).toFixed(3)) : null })),
+      pytorch: torch === null ? null : 'info' in torch ? torch.info : torch,
     },
     mp3,
   };
