@@ -132,6 +132,8 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
   const torch = o.baseline ? await torchMel(o.threads, o.melBins) : null;
   const rounds: { ours: number; pytorch: number | null }[] = [];
   for (let r = 0; r < MEL_ROUNDS; r++) {
+    // PyTorch's OpenMP threads spin a while after its turn before they sleep: let them
+    if (r > 0) await new Promise((res) => setTimeout(res, 1000));
     const ours = await bestMs(() => lm.compute(wave), 10);
     rounds.push({ ours, pytorch: torch && 'time' in torch ? await torch.time() : null });
   }
