@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # GRPO on a learnable reward (issue #8): MuFun-nano refines its answers to some tasks' multiple-
-# choice questions with a reward alone, no labels trained on. Prompts are the train clips'
-# questions of TASKS; the test clips' questions of the same tasks are asked before and after
-# (mufun eval), so what GRPO taught is measured on clips it never rolled out on. Prints their
+# choice questions with a reward alone, no labels trained on. Prompts are the questions of TASKS
+# on the PROMPTS split's clips (train, or val: clips the model never trained on); the test clips'
+# questions of the same tasks are asked before and after (mufun eval), so what GRPO taught is
+# measured on clips it never rolled out on. Prints their
 # accuracy (the letter's option) and how often the answer names the right label, before and after,
 # and the reward and KL curves (metrics.jsonl of the run). Needs the data set of recipe.sh.
-#   WORK=/tmp/mufun-nano TASKS=meter,tempo REWARD=choice:1 STEPS=60 bash recipes/mufun-nano/grpo.sh
+#   WORK=/tmp/mufun-nano TASKS=instrument,meter REWARD=choice:1 PROMPTS=val STEPS=60 bash recipes/mufun-nano/grpo.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
 MODEL=${MODEL:-resources/mufun-nano}
 TASKS=${TASKS:-mode}
+PROMPTS=${PROMPTS:-train}
 REWARD=${REWARD:-answer:1}   # answer (MuFun's: the label text once), choice (the option mufun eval scores)
 STEPS=${STEPS:-40}
 LR=${LR:-5e-5}
@@ -21,17 +23,17 @@ mufun() { node bin/mufun.js "$@"; }
 [ -d dist ] || npm run build
 
 node -e '
-const fs = require("fs"); const [src, out, tasks] = process.argv.slice(1);
+const fs = require("fs"); const [src, out, tasks, prompts] = process.argv.slice(1);
 const keep = new Set(tasks.split(","));
-for (const split of ["train", "test"]) {
+for (const [split, name] of [[prompts, "prompts"], ["test", "test"]]) {
   const d = JSON.parse(fs.readFileSync(`${src}/${split}.json`, "utf8"));
   const xs = d.filter((s) => keep.has(s.task) && s.format === "mc");
   if (!xs.length) throw new Error(`no ${split} multiple-choice questions for tasks ${tasks}`);
-  fs.writeFileSync(`${out}-${split}.json`, JSON.stringify(xs));
-}' "$WORK/data" "$OUT" "$TASKS"
+  fs.writeFileSync(`${out}-${name}.json`, JSON.stringify(xs));
+}' "$WORK/data" "$OUT" "$TASKS" "$PROMPTS"
 
 mufun eval --model "$MODEL" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$OUT-before.json"
-[ -f "$OUT/final/model.safetensors" ] || mufun grpo --model "$MODEL" --data "$OUT-train.json" --audio-folder "$WORK/data/audio" \
+[ -f "$OUT/final/model.safetensors" ] || mufun grpo --model "$MODEL" --data "$OUT-prompts.json" --audio-folder "$WORK/data/audio" \
   --tune_type_vision_tower frozen --learning_rate "$LR" --lr_scheduler_type constant --warmup_ratio 0 \
   --num_generations 8 --per_device_train_batch_size 8 --gradient_accumulation_steps 4 --max_steps "$STEPS" \
   --temperature 1 --max_completion_length 8 --beta "$BETA" --reward "$REWARD" --save_steps "$STEPS" \
