@@ -31,38 +31,35 @@ mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --que
 [ -f "$WORK/tag/final/model.safetensors" ] || mufun tag-train --model "$WORK/init" --data "$WORK/data" --output_dir "$WORK/tag" \
   --num_train_epochs "$TAG_EPOCHS" --learning_rate "$LR" --per_device_train_batch_size 16 --threads "$THREADS"
 
+# The LLM stages below train on the tower's and connector's audio tokens, frozen and cached.
+#   llm FROM DATA OUT [more train flags]   (skipped when OUT/final exists, resumed when it has a checkpoint)
+llm() {
+  local from=$1 data=$2 out=$3
+  shift 3
+  [ -f "$out/final/model.safetensors" ] || mufun train --preset full --model "$from" --data "$data" \
+    --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" --conv_version qwen2_instruct \
+    --learning_rate "$LR" --model_max_length 512 --tune_type_vision_tower frozen --tune_type_connector frozen \
+    --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_accuracy_samples 96 \
+    --save_total_limit 1 --output_dir "$out" --threads "$THREADS" $(resume "$out") "$@"
+}
+
 # Stage 1, full training: the LLM learns to read the audio tokens and to answer, on every task.
 # MuFun's connector warm-up (connector only, against the frozen LLM's loss) teaches a connector a
 # pretrained LLM's language; MuFun-nano's LLM starts random, so there is no language to learn
 # yet: tagging warmed the connector up instead, and it stays frozen with the tower (their audio
 # tokens are computed once and cached).
-[ -f "$WORK/full/final/model.safetensors" ] || mufun train --preset full --model "$WORK/tag/final" \
-  --data "$WORK/data/train.json" --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" \
-  --conv_version qwen2_instruct --learning_rate "$LR" --num_train_epochs "$EPOCHS" --model_max_length 512 \
-  --tune_type_vision_tower frozen --tune_type_connector frozen \
-  --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 200 --eval_accuracy_samples 96 \
-  --save_steps 100 --save_total_limit 1 --output_dir "$WORK/full" --threads "$THREADS" $(resume "$WORK/full")
+llm "$WORK/tag/final" "$WORK/data/train.json" "$WORK/full" --num_train_epochs "$EPOCHS" --eval_steps 200 --save_steps 100
 
 # Stage 2, letters: the LLM names what it hears after stage 1 but puts a letter at chance before
 # it. Binding a label to its option's letter is learnt on text first ("Hint: brass." in place of
 # the audio: cheap steps), then with the clips' questions mixed in, so it carries over to audio.
-[ -f "$WORK/letters/final/model.safetensors" ] || mufun train --preset full --model "$WORK/full/final" \
-  --data "$WORK/data/train-binding.json" --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" \
-  --conv_version qwen2_instruct --learning_rate "$LR" --num_train_epochs 1 --model_max_length 512 \
-  --tune_type_vision_tower frozen --tune_type_connector frozen \
-  --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 500 --eval_accuracy_samples 96 \
-  --save_steps 250 --save_total_limit 1 --output_dir "$WORK/letters" --threads "$THREADS" $(resume "$WORK/letters")
+llm "$WORK/full/final" "$WORK/data/train-binding.json" "$WORK/letters" --num_train_epochs 1 --eval_steps 500 --save_steps 250
 # then MIXED_ROUNDS rounds of MIXED_STEPS steps each (the cosine schedule restarts every round)
 prev="$WORK/letters"
 curves=("$WORK/tag/metrics.jsonl" "$WORK/full/metrics.jsonl" "$WORK/letters/metrics.jsonl")
 for r in $(seq 1 "$MIXED_ROUNDS"); do
   out="$WORK/mixed$([ "$r" = 1 ] || echo "$r")"
-  [ -f "$out/final/model.safetensors" ] || mufun train --preset full --model "$prev/final" \
-    --data "$WORK/data/train-with-binding.json" --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" \
-    --conv_version qwen2_instruct --learning_rate "$LR" --max_steps "$MIXED_STEPS" --model_max_length 512 \
-    --tune_type_vision_tower frozen --tune_type_connector frozen \
-    --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_steps 300 --eval_accuracy_samples 96 \
-    --save_steps 100 --save_total_limit 1 --output_dir "$out" --threads "$THREADS" $(resume "$out")
+  llm "$prev/final" "$WORK/data/train-with-binding.json" "$out" --max_steps "$MIXED_STEPS" --eval_steps 300 --save_steps 100
   prev="$out"
   curves+=("$out/metrics.jsonl")
 done
