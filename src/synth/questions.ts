@@ -9,7 +9,7 @@ import type { ChordSpec, ClipSpec, PieceSpec } from './compose.js';
 import { Prng } from './prng.js';
 import {
   ALL_KEYS, CHORD_QUALITIES, DIRECTIONS, DYNAMICS, type Dynamics, type Direction, FAMILIES, type Family, METERS, type Meter,
-  TEMPO_CLASSES, keyName,
+  TEMPO_CLASSES,
 } from './theory.js';
 
 export const TASKS = ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics', 'caption'] as const;
@@ -150,12 +150,12 @@ function article(name: string): string {
   return /^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`;
 }
 
-/** Distractors for a multiple-choice question (seeded). */
-function distractors(rng: Prng, spec: ClipSpec, task: Exclude<Task, 'caption'>, label: string): string[] {
+/** Distractors for a multiple-choice question (seeded); key questions always offer the parallel key. */
+function distractors(rng: Prng, task: Exclude<Task, 'caption'>, label: string): string[] {
   const { classes, options } = TASK_CLASSES[task];
   const others = classes.filter((c) => c !== label);
-  if (task === 'key' && spec.kind === 'piece') {
-    const parallel = keyName(spec.tonic, spec.mode === 'major' ? 'minor' : 'major');
+  if (task === 'key') {
+    const parallel = ALL_KEYS[(ALL_KEYS.indexOf(label) + 12) % 24]; // ALL_KEYS: 12 major keys by tonic, then 12 minor
     return [parallel, ...rng.shuffle(others.filter((c) => c !== parallel)).slice(0, options - 2)];
   }
   return rng.shuffle(others).slice(0, options - 1);
@@ -203,7 +203,7 @@ function question(spec: ClipSpec, task: Task, audio: string, o: QuestionOptions,
     ] };
   }
   const q = task === 'instrument' && spec.kind === 'chord' ? rng.pick(CHORD_INSTRUMENT_QUESTIONS) : rng.pick(MC_QUESTIONS[task]);
-  const mc = multipleChoice(rng, label, distractors(rng, spec, task, label));
+  const mc = multipleChoice(rng, label, distractors(rng, task, label));
   return { id, audio, task, format: 'mc', label, conversations: [
     { from: 'human', value: `<audio>\n${q} ${mc.text}` }, { from: 'gpt', value: mc.answer },
   ] };
@@ -223,13 +223,8 @@ export function bindingQuestion(seed: number, index: number, tasks: readonly Tas
   if (!asked.length) throw new Error('binding questions need a multiple-choice task');
   const rng = Prng.for(seed, 'binding', index);
   const task = rng.pick(asked);
-  const { classes, options } = TASK_CLASSES[task];
-  const label = rng.pick(classes);
-  let others = classes.filter((c) => c !== label);
-  const k = ALL_KEYS.indexOf(label); // ALL_KEYS: 12 major keys by tonic, then 12 minor
-  const parallel = task === 'key' ? ALL_KEYS[(k + 12) % 24] : null;
-  if (parallel) others = others.filter((c) => c !== parallel); // as audio key questions: the parallel key is always offered
-  const mc = multipleChoice(rng, label, [...(parallel ? [parallel] : []), ...rng.shuffle(others)].slice(0, options - 1));
+  const label = rng.pick(TASK_CLASSES[task].classes);
+  const mc = multipleChoice(rng, label, distractors(rng, task, label));
   return { id: `binding-${String(index).padStart(6, '0')}-${task}`, task, format: 'mc', label, conversations: [
     { from: 'human', value: `Hint: ${label}.\n${rng.pick(MC_QUESTIONS[task])} ${mc.text}` }, { from: 'gpt', value: mc.answer },
   ] };
