@@ -164,12 +164,12 @@ function grpoConfig(model: string, data: string, out: string, over: Partial<Grpo
   };
 }
 
-/** Greedy answers through the chat API; the mean answer reward (names the right property once). */
-async function chatAccuracy(modelDir: string, tokenizerDir: string, data: string): Promise<number> {
+/** Greedy answers through the chat API, by sample id. */
+async function chatAnswers(modelDir: string, tokenizerDir: string, data: string): Promise<Map<string, string>> {
   const model = MufunModel.load(modelDir, { threads: 2, noCache: true });
   const tok = Tokenizer.fromDir(tokenizerDir);
-  const samples = JSON.parse(readFileSync(data, 'utf8')) as { audio: string; conversations: { value: string }[] }[];
-  let right = 0;
+  const samples = JSON.parse(readFileSync(data, 'utf8')) as { id: string; audio: string }[];
+  const answers = new Map<string, string>();
   try {
     for (const s of samples) {
       const conv = new Conversation(model, tok);
@@ -177,13 +177,43 @@ async function chatAccuracy(modelDir: string, tokenizerDir: string, data: string
       let r = await it.next();
       while (!r.done) r = await it.next();
       if (process.env.GRPO_DEBUG) console.log(JSON.stringify(r.value.text));
-      right += answerReward(r.value.text, s.conversations[1].value);
+      answers.set(s.id, r.value.text);
     }
   } finally {
     await model.release();
   }
-  return right / samples.length;
+  return answers;
 }
+
+/** The mean answer reward of the greedy chat answers (names the right property once). */
+async function chatAccuracy(modelDir: string, tokenizerDir: string, data: string): Promise<number> {
+  const samples = JSON.parse(readFileSync(data, 'utf8')) as { id: string; conversations: { value: string }[] }[];
+  const answers = await chatAnswers(modelDir, tokenizerDir, data);
+  return samples.reduce((s, x) => s + answerReward(answers.get(x.id)!, x.conversations[1].value), 0) / samples.length;
+}
+
+describe('mufun grpo rollouts', () => {
+  // A rollout must be the answer chat would give to the same prompt: a prompt that differs (a lone
+  // trailing space a from-scratch model never saw) makes GRPO optimise a policy nobody talks to.
+  it.each([true, false])('are chat\'s answers at a near-zero temperature (generation_prompt_trailing_space %s), logged with their rewards', async (space) => {
+    const model = tinyChatModel();
+    const cfgPath = join(model, 'config.json');
+    writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), generation_prompt_trailing_space: space }));
+    const dir = mkdtempSync(join(tmpdir(), 'grpo-rollouts-'));
+    const task = tones(dir, 'task', 4, (high) => (high ? HIGH : LOW));
+    const chat = await chatAnswers(model, model, task);
+    const rewards = await loadRewards(['answer:1']);
+    await grpo(grpoConfig(model, task, join(dir, 'grpo'), { rewards, maxSteps: 1, gradAccum: 2, numGenerations: 2, batchSize: 4, temperature: 1e-6, logCompletions: true }), () => {});
+    const logged = readFileSync(join(dir, 'grpo', 'completions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(logged).toHaveLength(8); // 4 prompts × 2 generations, the one step's rollouts
+    for (const l of logged) {
+      expect(l.completion).toBe(chat.get(l.id));
+      expect(l.step).toBe(1);
+      expect(l.reward).toBe(answerReward(l.completion, l.id.endsWith('0') || l.id.endsWith('2') ? HIGH : LOW));
+      expect(l.advantage).toBe(0); // both generations alike: no signal in the group
+    }
+  }, 120_000);
+});
 
 describe('mufun grpo, the direction of an update', () => {
   it('a reward that pays for one answer whatever the audio: the mean reward rises to it within 12 steps', async () => {

@@ -15,6 +15,7 @@ import {
   getTemplate,
   pairTurns,
   tokenizeWithAudio,
+  trailingSpaceOf,
   type Turn,
 } from '../src/model/template.js';
 import { Tokenizer } from '../src/model/tokenizer.js';
@@ -133,6 +134,21 @@ describe('ids: tokenized chunk by chunk between <audio> placeholders, -200 at ea
     expect(e.ids).toEqual([...idsOf(`${SYS}USER: `), AUDIO_TOKEN, ...idsOf(`${Q1} ASSISTANT: `)]);
     expect(e.labels.every((l) => l === IGNORE_INDEX)).toBe(true);
     expect(e.audioCount).toBe(1);
+    expect(e.spaceDropped).toBe(false);
+  });
+
+  it('a model trained without it (trailingSpace false) is asked without the lone space token after "ASSISTANT:"', () => {
+    const kept = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1)], { generation: true });
+    const dropped = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1)], { generation: true, trailingSpace: false });
+    expect(dropped.ids).toEqual(kept.ids.slice(0, -1));
+    expect(kept.ids.at(-1)).toBe(tok.encode(' ')[0]);
+    expect(dropped.spaceDropped).toBe(true);
+    // answers the model trained on carry the space in their first token: " B" is one token, not " " + "B"
+    const trained = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1), { from: 'gpt', value: 'B. brass' }]);
+    expect(trained.ids.slice(0, dropped.ids.length)).toEqual(dropped.ids);
+    expect(trained.ids[dropped.ids.length]).toBe(tok.encode(' B')[0]);
+    expect(trailingSpaceOf({ generation_prompt_trailing_space: false })).toBe(false);
+    expect(trailingSpaceOf({})).toBe(true);
   });
 
   it('tokenizes each chunk on its own (no BOS for Qwen)', () => {

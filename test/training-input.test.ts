@@ -29,7 +29,8 @@ describe('settings → the runner’s config', () => {
     expect(planRun('warmup', {}, { ...inputs, evalDataPath: '/d/eval.json' }, true).config).toMatchObject({ template: 'pretrain', evalDataPath: '/d/eval.json', evalSteps: trainDefaults('warmup').evalSteps, resumeFrom: 'last' });
     const g = planRun('grpo', { num_generations: 2, per_device_train_batch_size: 2, gradient_accumulation_steps: 1, reward: ['answer:1', 'format:0.5'] }, inputs, false);
     expect(g.mode).toBe('grpo');
-    expect(g.grpo).toMatchObject({ numGenerations: 2, rewards: ['answer:1', 'format:0.5'], beta: 0.04 });
+    expect(g.grpo).toMatchObject({ numGenerations: 2, rewards: ['answer:1', 'format:0.5'], beta: 0.04, logCompletions: false });
+    expect(planRun('grpo', { log_completions: 'true' }, inputs, false).grpo).toMatchObject({ logCompletions: true });
     expect(g.config).toMatchObject({ learningRate: 2e-6, tuneTower: 'frozen' });
   });
 
@@ -49,6 +50,7 @@ describe('settings → the runner’s config', () => {
     expect(() => planRun('finetune', { tune_type_llm: 'frozen', tune_type_vision_tower: 'frozen', tune_type_connector: 'frozen' }, inputs, false)).toThrow('nothing to train');
     expect(() => planRun('grpo', { num_generations: 3, per_device_train_batch_size: 2, gradient_accumulation_steps: 1 }, inputs, false)).toThrow('must be a multiple of num_generations (3)');
     expect(() => planRun('grpo', { reward: ['cheer'], beta: -1 }, inputs, false)).toThrow(/unknown reward cheer[\s\S]*beta: must be a number ≥ 0/);
+    expect(() => planRun('grpo', { log_completions: 'sometimes' }, inputs, false)).toThrow('log_completions: must be true or false');
   });
 
   it('a resumed run forgets metrics.jsonl lines past its checkpoint (and a line cut short by a kill)', () => {

@@ -37,7 +37,7 @@ mufun eval --model "$MODEL" --data "$OUT-test.json" --audio-folder "$WORK/data/a
   --tune_type_vision_tower frozen --learning_rate "$LR" --lr_scheduler_type constant --warmup_ratio 0 \
   --num_generations 8 --per_device_train_batch_size 8 --gradient_accumulation_steps 4 --max_steps "$STEPS" \
   --temperature 1 --max_completion_length 8 --beta "$BETA" --reward "$REWARD" --save_steps "$STEPS" \
-  --model_max_length 512 --seed 1 --threads "$THREADS" --output_dir "$OUT"
+  --model_max_length 512 --seed 1 --threads "$THREADS" --output_dir "$OUT" --log_completions
 mufun eval --model "$OUT/final" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$OUT-after.json"
 node -e '
 const fs = require("fs"); const [out] = process.argv.slice(1);

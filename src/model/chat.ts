@@ -9,7 +9,7 @@ import { type GenerateOptions, generateTokens } from './generate.js';
 import type { KvCache } from './kvcache.js';
 import type { MufunModel } from './mufun.js';
 import { AUDIO_TOKEN, planSplice } from './splice.js';
-import { type TemplateName, type Turn, countAudioPlaceholders, encodeConversation, getTemplate } from './template.js';
+import { type TemplateName, type Turn, countAudioPlaceholders, encodeConversation, getTemplate, trailingSpaceOf } from './template.js';
 import { TokenStreamDecoder, type Tokenizer } from './tokenizer.js';
 
 export class ChatError extends Error {}
@@ -62,10 +62,8 @@ export interface ConversationOptions {
   /** continue the KV cache across turns (default); false recomputes every turn from scratch */
   reuseCache?: boolean;
   /**
-   * End the generation prompt at "ASSISTANT:" instead of "ASSISTANT: ". MuFun trains on answers
-   * whose first token carries the space (" blues"), but its generation prompt ends in a lone
-   * space token; a model trained from scratch (MuFun-nano) has never seen that, so its config
-   * says `"generation_prompt_trailing_space": false`. Default: the model config's choice, else MuFun's.
+   * End the generation prompt at "ASSISTANT:" instead of "ASSISTANT: " (see EncodeOptions.trailingSpace).
+   * Default: the model config's choice, else MuFun's.
    */
   trailingSpace?: boolean;
 }
@@ -88,7 +86,7 @@ export class Conversation {
     this.template = opts.template ?? 'qwen2_instruct';
     this.maxContext = opts.maxContext ?? Math.min(model.config.maxLength, model.config.llm.maxPositions);
     this.reuseCache = opts.reuseCache ?? true;
-    this.trailingSpace = opts.trailingSpace ?? model.config.raw.generation_prompt_trailing_space !== false;
+    this.trailingSpace = opts.trailingSpace ?? trailingSpaceOf(model.config.raw);
     getTemplate(this.template, tokenizer); // fail now on an unknown template
   }
 
@@ -117,10 +115,8 @@ export class Conversation {
       newClips.push(clipCount(Math.round((Math.min(e, info.durationSec) - s) * 16000), this.model.clipSamples));
     }
     const turns: Turn[] = [...this.turns, { from: 'human', value: input.prompt }];
-    const enc = encodeConversation(this.tokenizer, this.template, turns, { generation: true });
-    const spaceId = this.tokenizer.encode(' ')[0];
-    const merged = !this.trailingSpace && enc.prompt.endsWith(' ') && enc.ids.at(-1) === spaceId;
-    if (merged) enc.ids = enc.ids.slice(0, -1); // the answer's first token brings its own space
+    const enc = encodeConversation(this.tokenizer, this.template, turns, { generation: true, trailingSpace: this.trailingSpace });
+    const merged = enc.spaceDropped; // the answer's first token brings its own space
     const tpc = this.model.tokensPerClip;
     const needed = (clips: number[]) => enc.ids.length - enc.audioCount + tpc * clips.reduce((a, b) => a + b, 0);
     const fits = (n: number) => {

@@ -279,6 +279,15 @@ function chatLabels(tokenizer: Tokenizer, t: ChatTemplate, turns: readonly Turn[
 export interface EncodeOptions {
   /** Encode the generation prompt (labels then all IGNORE_INDEX). */
   generation?: boolean;
+  /**
+   * A generation prompt ends "ASSISTANT: " in MuFun's templates, and the space is a token of its
+   * own, while the answers MuFun trains on start with a token that carries the space (" blues").
+   * MuFun keeps the lone space (default). A model trained from scratch (MuFun-nano) never saw it
+   * and answers as if the prompt were garbled, so its config says
+   * `"generation_prompt_trailing_space": false` and the prompt ends at "ASSISTANT:"; see
+   * `trailingSpaceOf`. Everything that asks a model (chat, eval, GRPO rollouts) must agree.
+   */
+  trailingSpace?: boolean;
   /** Cut ids and labels to this many positions (as MuFun's collator does; each `<audio>` counts one). */
   maxLength?: number;
 }
@@ -292,6 +301,8 @@ export interface EncodedConversation {
   labels: number[];
   /** Number of `<audio>` placeholders in the prompt: the audios this conversation needs, in order. */
   audioCount: number;
+  /** The generation prompt's lone trailing space token was left off (the answer's first token brings its own space). */
+  spaceDropped: boolean;
   truncated: boolean;
   /** What MuFun would have printed as a warning while making labels. */
   warnings: string[];
@@ -307,6 +318,8 @@ export function encodeConversation(
   const generation = opts.generation ?? false;
   const prompt = buildPrompt(t, turns, { generation });
   let ids = tokenizeWithAudio(tokenizer, prompt);
+  const spaceDropped = generation && opts.trailingSpace === false && prompt.endsWith(' ') && ids.at(-1) === tokenizer.encode(' ')[0];
+  if (spaceDropped) ids = ids.slice(0, -1);
   const warnings: string[] = [];
   let labels: number[];
   if (generation) labels = new Array<number>(ids.length).fill(IGNORE_INDEX);
@@ -319,5 +332,10 @@ export function encodeConversation(
     labels = labels.slice(0, opts.maxLength);
     truncated = true;
   }
-  return { prompt, ids, labels, audioCount: countAudioPlaceholders(prompt), truncated, warnings };
+  return { prompt, ids, labels, audioCount: countAudioPlaceholders(prompt), spaceDropped, truncated, warnings };
+}
+
+/** Whether a model's generation prompt keeps MuFun's trailing space (its config's `generation_prompt_trailing_space`, default true). */
+export function trailingSpaceOf(rawConfig: Record<string, unknown>): boolean {
+  return rawConfig.generation_prompt_trailing_space !== false;
 }

@@ -40,6 +40,7 @@ export function grpoCommand(): Command {
     .option('--num_iterations <n>', 'optimizer steps per rollout batch, TRL\'s μ (default 1)', parseThreads, 1)
     .addOption(new Option('--loss_type <type>', 'loss reduction: bnpo (TRL default, what MuFun ran), grpo, dr_grpo').choices([...GRPO_LOSS_TYPES]).default('bnpo'))
     .option('--scale_rewards <bool>', 'divide advantages by the group std (default true)', (v) => v !== 'false' && v !== '0', true)
+    .option('--log_completions', 'write every rollout (completion, rewards, advantage) to completions.jsonl in the output folder')
     .option('--reward <name:weight>', 'a reward and its weight (repeatable): answer, choice, wer, format, or a .js/.mjs module path (default answer:1)', collect, []);
   addTrainOptions(cmd);
   return cmd.action(async (raw: Record<string, unknown>) => {
@@ -58,6 +59,7 @@ export function grpoCommand(): Command {
       epsilonHigh: raw.epsilon_high as number | undefined, temperature: raw.temperature as number, topP: raw.top_p as number,
       topK: raw.top_k as number, maxCompletionLength: raw.max_completion_length as number, numIterations: raw.num_iterations as number,
       lossType: raw.loss_type as GrpoLossType, scaleRewards: raw.scale_rewards as boolean, rewards,
+      logCompletions: !!raw.log_completions,
     }, (e: GrpoEvent) => {
       if (json) return console.log(JSON.stringify(e));
       if (e.type === 'start') {

@@ -33,6 +33,12 @@ const num = (what: string, ok: (n: number) => boolean) => (v: TrainingSettingVal
   return n;
 };
 const int = (n: number) => Number.isInteger(n);
+const bool = (v: TrainingSettingValue) => {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new Error(`must be true or false (got ${JSON.stringify(v)})`);
+};
 
 /** TRL's GRPO options as `mufun grpo` takes them, with its defaults and checks. */
 const GRPO_SPECS: readonly GrpoSpec[] = [
@@ -51,14 +57,8 @@ const GRPO_SPECS: readonly GrpoSpec[] = [
       return v;
     },
   },
-  {
-    flag: 'scale_rewards', key: 'scaleRewards', parse: (v) => {
-      if (typeof v === 'boolean') return v;
-      if (v === 'true' || v === '1') return true;
-      if (v === 'false' || v === '0') return false;
-      throw new Error(`must be true or false (got ${JSON.stringify(v)})`);
-    },
-  },
+  { flag: 'scale_rewards', key: 'scaleRewards', parse: bool },
+  { flag: 'log_completions', key: 'logCompletions', parse: bool },
   {
     flag: 'reward', key: 'rewards', parse: (v) => {
       const specs = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
@@ -77,7 +77,7 @@ const GRPO_SPECS: readonly GrpoSpec[] = [
 
 export const GRPO_DEFAULTS: GrpoSettings = {
   numGenerations: 8, beta: 0.04, epsilon: 0.2, temperature: 1, topP: 1, topK: 0, maxCompletionLength: 256, numIterations: 1,
-  lossType: 'bnpo', scaleRewards: true, rewards: ['answer:1'],
+  lossType: 'bnpo', scaleRewards: true, logCompletions: false, rewards: ['answer:1'],
 };
 
 const PRESET: Record<TrainingKind, TrainOptions['preset']> = { warmup: 'warmup', finetune: 'finetune', lora: 'lora', grpo: 'finetune' };

@@ -21,6 +21,8 @@
 // `reward_failure` line in metrics.jsonl, with sample id, generation and reward name); that
 // prompt's whole group is left out of the step (no advantage, zero token weights, not in the
 // reward statistics). A step whose groups all failed makes no update (it still counts).
+// With logCompletions every rollout goes to completions.jsonl: the reward curve says how much
+// the policy earns, these lines say what it answers.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -31,7 +33,7 @@ import { MufunModel } from '../mufun.js';
 import { type RuntimeOptions, createSession } from '../runtime.js';
 import { loadAudio } from '../audio/load.js';
 import { planSplice } from '../splice.js';
-import { encodeConversation, getTemplate } from '../template.js';
+import { encodeConversation, getTemplate, trailingSpaceOf } from '../template.js';
 import { Tokenizer } from '../tokenizer.js';
 import { AudioFeatureCache, makeBatch } from './batches.js';
 import { type EncodedSample, type PreparedSample, type SampleProblem, loadDataset, shuffled } from './data.js';
@@ -65,6 +67,8 @@ export interface GrpoConfig extends TrainerConfig {
   /** divide by the group's std (TRL's scale_rewards) */
   scaleRewards: boolean;
   rewards: Reward[];
+  /** write every rollout (text, rewards, advantage) to completions.jsonl (TRL's log_completions) */
+  logCompletions?: boolean;
 }
 
 export type GrpoEvent =
@@ -154,8 +158,9 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
   const { samples, problems } = loadDataset(c.dataPath, { audioRoot: c.audioRoot, onBadSample: c.onBadSample });
   const prompts = samples.map((s) => {
     const last = s.turns[s.turns.length - 1];
-    const enc = encodeConversation(tokenizer, c.template, s.turns.slice(0, -1), { generation: true });
-    return { sample: s, ids: enc.ids, reference: last.value, question: s.turns[s.turns.length - 2].value };
+    // the prompt as chat and eval ask it (a lone trailing space would garble a model trained without it)
+    const enc = encodeConversation(tokenizer, c.template, s.turns.slice(0, -1), { generation: true, trailingSpace: trailingSpaceOf(model.config.raw) });
+    return { sample: s, ids: enc.ids, spaceDropped: enc.spaceDropped, reference: last.value, question: s.turns[s.turns.length - 2].value };
   });
   const rolloutsPerEpoch = Math.floor(prompts.length / promptsPerStep);
   if (!rolloutsPerEpoch) throw new GrpoError(`${prompts.length} prompts but each step needs ${promptsPerStep} (batch × accumulation / num_generations)`);
@@ -224,7 +229,8 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
           temperature: c.temperature, topP: c.topP, topK: c.topK, maxNewTokens: room, stopTokens: [...stops],
         });
         for (const { tokens, stopped } of group) {
-          const text = tokenizer.decode(stopped ? tokens.slice(0, -1) : tokens, { skipSpecialTokens: true });
+          const decoded = tokenizer.decode(stopped ? tokens.slice(0, -1) : tokens, { skipSpecialTokens: true });
+          const text = p.spaceDropped ? decoded.trimStart() : decoded; // the answer as chat shows it
           rollouts.push({ sample: p.sample, promptIds: p.ids, completion: tokens, text, stopped, group: gi });
         }
       }
@@ -252,7 +258,7 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
     }
     const groupStd = chosen.map((_, gi) => meanStd(scores.total.slice(gi * G, gi * G + G)).std).filter((_, gi) => groupOk[gi]);
     return {
-      micro, rollouts, scores, groupOk,
+      micro, rollouts, scores, groupOk, adv,
       stats: {
         reward: meanStd(scores.total.filter((_, i) => valid[i])).mean,
         rewardStd: groupStd.length ? groupStd.reduce((a, b) => a + b, 0) / groupStd.length : NaN,
@@ -300,6 +306,15 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
     return { feeds, mask, advantages: Float32Array.from(adv.map((a, i) => (valid[i] ? a : 0))), weights, batch: B, length: T };
   };
 
+  const logCompletions = (forStep: number, b: Awaited<ReturnType<typeof rolloutBatch>>) => {
+    const lines = b.rollouts.map((r, i) => JSON.stringify({
+      step: forStep, id: r.sample.id, generation: i % G, completion: r.text, stopped: r.stopped, tokens: r.completion.length,
+      reward: b.scores.total[i], rewards: Object.fromEntries(c.rewards.map((w, k) => [w.name, b.scores.perReward[k][i]])),
+      advantage: b.groupOk[r.group] ? b.adv[i] : null,
+    }));
+    appendFileSync(join(c.outputDir, 'completions.jsonl'), lines.join('\n') + '\n');
+  };
+
   const save = (dir: string, final: boolean) => saveCheckpoint(c, ck, store, opt, step, dir, final);
   const t0 = performance.now();
   const startStep = step;
@@ -316,6 +331,7 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
           onEvent({ type: 'reward_failure', step: step + 1, failure: f });
           metrics({ type: 'reward_failure', step: step + 1, ...f });
         }
+        if (c.logCompletions) logCompletions(step + 1, buffer);
       }
       let lossSum = 0, klSum = 0, clipped = 0, tokens = 0;
       const anyValid = buffer.groupOk.some(Boolean);
