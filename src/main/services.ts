@@ -22,6 +22,7 @@ import { SpectrogramStore } from './catalog/spectrograms.js';
 import { SettingsStore } from './catalog/settings.js';
 import { ChatEngine } from './chat/engine.js';
 import type { Turn } from './chat/protocol.js';
+import { pieceStream } from './chat/pieces.js';
 import { ScanManager } from './library/scans.js';
 import { isInside } from './library/paths.js';
 import { ModelResolver, describeFolder } from './models.js';
@@ -217,15 +218,17 @@ export function createServices(ctx: ServiceContext): Studio {
         conversationId, role: 'assistant', text: '', attachments: [], model: choice.dir, stopReason: null, stats: null,
       });
       const answerId = answer.id;
+      const pieces = pieceStream((piece) => emit('chat.piece', { conversationId, answerId, text: piece }));
       const { reqId, done } = engine.ask({
         conversationId, modelDir: choice.dir, provider: s.provider, history,
         input: { prompt: withAudio(text, files.length), audio: files, segs },
         gen: gen ?? s.generation,
         onStatus: (phase) => emit('chat.status', { conversationId, answerId, phase }),
-        onPiece: (piece) => emit('chat.piece', { conversationId, answerId, text: piece }),
+        onPiece: (piece) => pieces.push(piece),
       });
       active = { conversationId, reqId };
       void done.then((o) => {
+        pieces.flush(); // the page has all the text before it hears the answer ended
         if (active?.reqId === reqId) active = null;
         if (o.ok) {
           const r = o.record;
