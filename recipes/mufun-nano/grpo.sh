@@ -15,6 +15,7 @@ TASKS=${TASKS:-mode}
 PROMPTS=${PROMPTS:-train}
 REWARD=${REWARD:-answer:1}   # answer (MuFun's: the label text once), choice (the option mufun eval scores)
 STEPS=${STEPS:-40}
+PER_STEP=${PER_STEP:-4}      # prompts per optimizer step (each with G = 8 rollouts)
 LR=${LR:-5e-5}
 BETA=${BETA:-0.04}
 THREADS=${THREADS:-2}
@@ -35,7 +36,7 @@ for (const [split, name] of [[prompts, "prompts"], ["test", "test"]]) {
 mufun eval --model "$MODEL" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$OUT-before.json"
 [ -f "$OUT/final/model.safetensors" ] || mufun grpo --model "$MODEL" --data "$OUT-prompts.json" --audio-folder "$WORK/data/audio" \
   --tune_type_vision_tower frozen --learning_rate "$LR" --lr_scheduler_type constant --warmup_ratio 0 \
-  --num_generations 8 --per_device_train_batch_size 8 --gradient_accumulation_steps 4 --max_steps "$STEPS" \
+  --num_generations 8 --per_device_train_batch_size 8 --gradient_accumulation_steps "$PER_STEP" --max_steps "$STEPS" \
   --temperature 1 --max_completion_length 8 --beta "$BETA" --reward "$REWARD" --save_steps "$STEPS" \
   --model_max_length 512 --seed 1 --threads "$THREADS" --output_dir "$OUT" --log_completions
 mufun eval --model "$OUT/final" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$OUT-after.json"

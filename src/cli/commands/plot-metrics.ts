@@ -41,7 +41,7 @@ function panel(series: Series[], x0: number, y0: number, w: number, h: number, t
 
 /** Reads metrics.jsonl files (one run each; later runs continue the step axis) into series. */
 export function metricsSvg(files: string[]): string {
-  const loss: Series[] = [], evalLoss: Series[] = [], acc: Series[] = [];
+  const loss: Series[] = [], evalLoss: Series[] = [], acc: Series[] = [], reward: Series[] = [];
   let offset = 0;
   files.forEach((f, i) => {
     const run = basename(dirname(f));
@@ -51,7 +51,17 @@ export function metricsSvg(files: string[]): string {
     const color = COLORS[i % COLORS.length];
     // a resumed run logs some steps again: keep the last record of each step
     const last = <T extends { step: number }>(rs: T[]) => [...new Map(rs.map((r) => [r.step, r])).values()].sort((a, b) => a.step - b.step);
-    loss.push({ name: `${run} train loss`, color, points: last(steps).map((r) => [r.step + offset, r.loss]) });
+    if (steps.some((r) => typeof r.reward === 'number')) {
+      // a GRPO run: its loss is a policy-gradient surrogate, not a cross-entropy; its curve is the reward
+      const pts: [number, number][] = last(steps).filter((r) => Number.isFinite(r.reward)).map((r) => [r.step + offset, r.reward]);
+      const smooth = pts.map(([x], j) => {
+        const win = pts.slice(Math.max(0, j - 9), j + 1);
+        return [x, win.reduce((a, p) => a + p[1], 0) / win.length] as [number, number];
+      });
+      reward.push({ name: `${run} mean reward`, color: '#bbbbbb', points: pts }, { name: `${run} mean reward, last 10 steps`, color, points: smooth });
+    } else {
+      loss.push({ name: `${run} train loss`, color, points: last(steps).map((r) => [r.step + offset, r.loss]) });
+    }
     const ev = last(evals).filter((r) => Number.isFinite(r.evalLoss ?? r.eval_loss));
     if (ev.length) evalLoss.push({ name: `${run} eval loss`, color: COLORS[(i + 3) % COLORS.length], points: ev.map((r) => [r.step + offset, r.evalLoss ?? r.eval_loss]) });
     const ac = last(evals).filter((r) => typeof r.evalAccuracy === 'number');
@@ -59,15 +69,21 @@ export function metricsSvg(files: string[]): string {
     offset += steps.length ? Math.max(...steps.map((r) => r.step)) : 0;
   });
   const w = 720, h = 260;
-  const panels = [panel([...loss, ...evalLoss], 0, 0, w, h, 'Loss', 'cross-entropy')];
-  if (acc.length) panels.push(panel(acc, 0, h, w, h, 'Eval accuracy (multiple choice, by generation)', 'accuracy %', [0, 100]));
+  const panels: string[] = [];
+  const add = (series: Series[], title: string, yLabel: string, yRange?: [number, number]) => {
+    if (series.length) panels.push(panel(series, 0, h * panels.length, w, h, title, yLabel, yRange));
+  };
+  add([...loss, ...evalLoss], 'Loss', 'cross-entropy');
+  add(acc, 'Eval accuracy (multiple choice, by generation)', 'accuracy %', [0, 100]);
+  const rewards = reward.flatMap((r) => r.points.map((p) => p[1]));
+  add(reward, 'GRPO reward (sampled answers)', 'mean reward', rewards.every((x) => x >= 0 && x <= 1) ? [0, 1] : undefined);
   const H = h * panels.length;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${H}" viewBox="0 0 ${w} ${H}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${panels.join('\n')}\n</svg>\n`;
 }
 
 export function plotMetricsCommand(): Command {
   return new Command('plot-metrics')
-    .description('draw training curves (loss, eval loss, eval accuracy) from metrics.jsonl files as an SVG picture')
+    .description('draw training curves (loss, eval loss, eval accuracy; a GRPO run’s reward) from metrics.jsonl files as an SVG picture')
     .argument('<files...>', 'metrics.jsonl of one or more runs (later runs continue the step axis)')
     .requiredOption('--out <file.svg>', 'where to write the picture')
     .action((files: string[], o: { out: string }) => {
