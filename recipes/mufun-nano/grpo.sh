@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# GRPO on a learnable reward (issue #8): MuFun-nano refines its answers to some tasks' multiple-
-# choice questions with a reward alone, no labels trained on. Prompts are the questions of TASKS
-# on the PROMPTS split's clips (train, or val: clips the model never trained on); the test clips'
-# questions of the same tasks are asked before and after (mufun eval), so what GRPO taught is
-# measured on clips it never rolled out on. Prints their
-# accuracy (the letter's option) and how often the answer names the right label, before and after,
-# and the reward and KL curves (metrics.jsonl of the run). Needs the data set of recipe.sh.
-#   WORK=/tmp/mufun-nano TASKS=instrument,meter REWARD=choice:1 PROMPTS=val STEPS=60 bash recipes/mufun-nano/grpo.sh
+# GRPO on a learnable reward (issue #8), the last stage of recipe.sh: MuFun-nano refines its
+# answers to some tasks' multiple-choice questions with a reward alone, no labels trained on.
+# Prompts are the questions of TASKS on the PROMPTS split's clips (val: clips the model never
+# trained on; or train); the test clips' questions of the same tasks are asked before and after
+# (mufun eval), so what GRPO taught is measured on clips it never rolled out on. Prints their
+# accuracy (the letter's option), how often the answer names the right label and how often both are
+# right, before and after,
+# and the reward and KL curves (metrics.jsonl of the run; every rollout in completions.jsonl).
+# The defaults are the recipe's: the two tasks the tower hears better than the LLM answers.
+#   WORK=/tmp/mufun-nano MODEL=/tmp/mufun-nano/mixed2/final bash recipes/mufun-nano/grpo.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
 MODEL=${MODEL:-resources/mufun-nano}
-TASKS=${TASKS:-mode}
-PROMPTS=${PROMPTS:-train}
-REWARD=${REWARD:-answer:1}   # answer (MuFun's: the label text once), choice (the option mufun eval scores)
-STEPS=${STEPS:-40}
-PER_STEP=${PER_STEP:-4}      # prompts per optimizer step (each with G = 8 rollouts)
-LR=${LR:-5e-5}
+TASKS=${TASKS:-instrument,meter}
+PROMPTS=${PROMPTS:-val}
+REWARD=${REWARD:-choice:1}   # choice (the option mufun eval scores), answer (MuFun's: the label text once)
+STEPS=${STEPS:-80}
+PER_STEP=${PER_STEP:-8}      # prompts per optimizer step (each with G = 8 rollouts)
+LR=${LR:-1e-4}
 BETA=${BETA:-0.04}
 THREADS=${THREADS:-2}
 OUT=${OUT:-$WORK/grpo-${TASKS//,/-}}
@@ -45,8 +47,12 @@ const fs = require("fs"); const [out] = process.argv.slice(1);
 const tail = (s) => (s.includes(". ") ? s.slice(s.lastIndexOf(". ") + 2) : s).trim().toLowerCase();
 const test = (f) => {
   const r = JSON.parse(fs.readFileSync(f, "utf8"));
-  const named = r.results.filter((x) => tail(x.prediction) === tail(x.reference)).length / r.results.length;
-  return { accuracy: r.overall.accuracy, names_right_label: +named.toFixed(4), per_task: Object.fromEntries(r.tasks.map((t) => [t.task, t.accuracy])) };
+  const named = r.results.filter((x) => tail(x.prediction) === tail(x.reference));
+  return {
+    accuracy: r.overall.accuracy, names_right_label: +(named.length / r.results.length).toFixed(4),
+    letter_and_label_right: +(named.filter((x) => x.correct).length / r.results.length).toFixed(4),
+    per_task: Object.fromEntries(r.tasks.map((t) => [t.task, t.accuracy])),
+  };
 };
 const steps = fs.readFileSync(`${out}/metrics.jsonl`, "utf8").trim().split("\n").map(JSON.parse).filter((m) => m.type === "step");
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

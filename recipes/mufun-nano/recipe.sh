@@ -3,7 +3,8 @@
 #   synthetic music with ground truth → fresh weights → tagging (the tower and connector learn
 #   the labels directly: the hearing MuFun gets from Whisper's pretrained encoder) → full
 #   training of the LLM on every task → letters (picking an option by its letter, on text, then
-#   with the clips' questions) → per-task test accuracy → resources/.
+#   with the clips' questions) → GRPO on the questions the tower hears best → per-task test
+#   accuracy → resources/.
 # Every stage is skipped when its output exists; full training resumes where it stopped
 # (tagging, ~30 min, starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
@@ -19,6 +20,7 @@ LR=${LR:-1e-3}
 BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
 MIXED_STEPS=${MIXED_STEPS:-2400}
 MIXED_ROUNDS=${MIXED_ROUNDS:-2}
+GRPO_STEPS=${GRPO_STEPS:-80}  # 0: no GRPO stage
 mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
@@ -65,6 +67,16 @@ for r in $(seq 1 "$MIXED_ROUNDS"); do
 done
 FINAL="$prev/final"
 
+# Stage 3, GRPO, as MuFun refines MuFun-Instruct: rewards instead of labels, on the val clips'
+# instrument and meter questions (the tower hears more of these than the LLM's letters say);
+# the reward is the option `mufun eval` scores. grpo.sh prints those tasks' test accuracy before
+# and after ($WORK/grpo.json).
+if [ "$GRPO_STEPS" != 0 ]; then
+  WORK="$WORK" MODEL="$FINAL" OUT="$WORK/grpo" STEPS="$GRPO_STEPS" THREADS="$THREADS" bash recipes/mufun-nano/grpo.sh > "$WORK/grpo.json"
+  FINAL="$WORK/grpo/final"
+  curves+=("$WORK/grpo/metrics.jsonl")
+fi
+
 mufun eval --model "$FINAL" --data "$WORK/data/test.json" --audio-folder "$WORK/data/audio" --json > "$WORK/eval-test.json"
 mufun plot-metrics "${curves[@]}" --out "$WORK/curves.svg"
 
@@ -75,6 +87,6 @@ cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${TAG_EPOCHS} epochs, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions" "$WORK/tag/metrics.jsonl" \
+  "tagging of tower and connector (${TAG_EPOCHS} epochs, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
   recipes/mufun-nano/status.md
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
