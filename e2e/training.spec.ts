@@ -1,6 +1,6 @@
 // Training in Chromium through `mufun serve`: a short real finetune of the tiny model on a few
 // generated clips (the chart follows it live, the job finishes, its model is chosen for chat on
-// the Models page), bad input said plainly, and a job whose studio was killed mid-run shown as
+// the Models page), a GRPO job showing its reward and sampled answers, bad input said plainly, and a job whose studio was killed mid-run shown as
 // interrupted after the restart, its curve back, resumed from its checkpoint.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,6 +109,38 @@ test('a short finetune: live chart, finished job, its model chosen for chat', as
   expect(pageErrors).toEqual([]);
 });
 
+test('a GRPO job: its reward curve and what the model answers as it learns', async ({ page }) => {
+  watchPageErrors(page, pageErrors);
+  await page.goto(serve.url);
+  await gotoPage(page, 'Training');
+  const form = page.getByRole('form', { name: 'New training job' });
+  await form.getByRole('radio', { name: 'GRPO (rewards)' }).check();
+  await form.getByRole('textbox', { name: 'Training set (MuFun JSON)' }).fill(data.train);
+  await form.getByRole('textbox', { name: 'Audio folder' }).fill(data.audio);
+  await form.getByRole('textbox', { name: 'Job name' }).fill('Tones GRPO');
+  await setting(page, 'learning_rate', '0.0001');
+  await setting(page, 'max_steps', '2');
+  await setting(page, 'per_device_train_batch_size', '2');
+  await setting(page, 'gradient_accumulation_steps', '2');
+  await setting(page, 'model_max_length', '512');
+  await setting(page, 'num_generations', '2');
+  await setting(page, 'max_completion_length', '4');
+  await setting(page, 'reward', 'choice:1');
+  await form.getByRole('button', { name: 'Start training' }).click();
+
+  const row = page.getByRole('table', { name: 'Training jobs' }).getByRole('row').filter({ hasText: 'Tones GRPO' });
+  await expect(row).toContainText('done', { timeout: 60_000 });
+  await expect(page.getByRole('img', { name: /^Reward: 2 points, latest [\d.]+ at step 2/ })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'What it answers at step 2' })).toBeVisible();
+  const answers = page.getByRole('table', { name: 'Latest answers' });
+  await expect(answers.getByRole('row')).toHaveCount(3); // header + the step's 2 prompts
+  await expect(answers).toContainText('High or low? (choose from: A. high, B. low)');
+  await expect(answers.getByRole('row').nth(1).getByRole('cell').nth(2)).toHaveText(/^(A\. high|B\. low)$/);
+  await expect(answers.getByRole('row').nth(1).getByRole('cell').nth(3)).toHaveText(/^[01]\.00$/);
+  await shot(page, 'serve-training-grpo');
+  expect(pageErrors).toEqual([]);
+});
+
 test('bad input is refused with a clear message, and nothing is queued', async ({ page }) => {
   await page.goto(serve.url);
   await gotoPage(page, 'Training');
@@ -126,7 +158,7 @@ test('bad input is refused with a clear message, and nothing is queued', async (
   await form.getByRole('button', { name: 'Start training' }).click();
   await expect(form.getByRole('alert')).toContainText('learning_rate: must be a number (got "fast")');
   await expect(form.getByRole('alert')).toContainText('lora_r: must be a positive integer (got 0)');
-  expect((await api<unknown[]>(serve, 'training.jobs')).length).toBe(1);
+  expect((await api<unknown[]>(serve, 'training.jobs')).length).toBe(2);
 });
 
 test('a job running when the studio is killed comes back interrupted and resumes from its checkpoint', async ({ page }) => {

@@ -47,9 +47,15 @@ describe('recipes as jobs', () => {
 
     const progress = rec.events.filter((e) => e.event === 'training.progress').map((e) => e.payload as TrainingProgress).filter((p) => p.jobId === g.id);
     expect(progress.map((p) => p.step)).toEqual([1, 2]);
-    for (const p of progress) expect(p.reward).toEqual(expect.any(Number));
+    for (const p of progress) {
+      expect(p.reward).toEqual(expect.any(Number));
+      // what the policy answered: one sampled answer per prompt of the step, with its rewards
+      expect(p.answers).toHaveLength(1);
+      expect(p.answers![0]).toMatchObject({ id: expect.stringMatching(/^train-\d+$/), completion: expect.any(String), reward: expect.any(Number), groupReward: expect.any(Number) });
+      expect(p.answers![0].question).toContain('<audio>');
+    }
     const m = await call(studio, 'training.metrics', { id: g.id });
-    expect(m.steps.map((p) => [p.step, typeof p.reward, typeof p.kl])).toEqual([[1, 'number', 'number'], [2, 'number', 'number']]);
+    expect(m.steps.map((p) => [p.step, typeof p.reward, typeof p.kl, p.answers?.length])).toEqual([[1, 'number', 'number', 1], [2, 'number', 'number', 1]]);
     const models = await call(studio, 'training.models', {});
     expect(models.map((x) => x.kind)).toEqual(['grpo', 'warmup']);
   }, 240_000);

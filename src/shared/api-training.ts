@@ -83,8 +83,25 @@ export interface TrainingStepPoint {
   reward: number | null;
   rewardStd: number | null;
   kl: number | null;
+  /** GRPO: what the policy answered at this step, one sampled answer per prompt (older rows: absent). */
+  answers?: TrainingAnswer[] | null;
   elapsedSec: number;
   etaSec: number;
+}
+
+/** One prompt of a GRPO step: its first sampled answer and rewards. */
+export interface TrainingAnswer {
+  /** the sample's id in the data */
+  id: string;
+  /** the question (the human turn before the answer) */
+  question: string;
+  /** the reference answer (the data's last turn) */
+  reference: string;
+  completion: string;
+  /** that answer's combined reward; null where a reward failed on the group */
+  reward: number | null;
+  /** the mean reward of the prompt's whole group of G answers */
+  groupReward: number | null;
 }
 
 export interface TrainingMetrics {

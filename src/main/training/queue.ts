@@ -165,7 +165,7 @@ export class TrainingQueue {
         const g = 'reward' in e ? e : null;
         const point: TrainingStepPoint = {
           step: e.step, epoch: e.epoch, loss: e.loss, lr: e.lr, gradNorm: e.gradNorm, reward: g?.reward ?? null, rewardStd: g?.rewardStd ?? null,
-          kl: g?.kl ?? null, elapsedSec: e.elapsedSec, etaSec: e.etaSec,
+          kl: g?.kl ?? null, answers: g?.answers ?? null, elapsedSec: e.elapsedSec, etaSec: e.etaSec,
         };
         store.addStep(id, point);
         store.setProgress(id, e.step, e.totalSteps);

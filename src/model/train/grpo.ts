@@ -98,8 +98,20 @@ export interface GrpoStepMetrics {
   completionLength: { mean: number; min: number; max: number };
   /** groups left out because a reward failed */
   skippedGroups: number;
+  /** per prompt of the step: its first sampled answer, that answer's reward and its group's mean */
+  answers: GrpoAnswer[];
   elapsedSec: number;
   etaSec: number;
+}
+
+export interface GrpoAnswer {
+  id: string;
+  question: string;
+  reference: string;
+  completion: string;
+  /** null where a reward failed on the group */
+  reward: number | null;
+  groupReward: number | null;
 }
 
 export class GrpoError extends Error {}
@@ -266,6 +278,11 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
         rewards: Object.fromEntries(c.rewards.map((r, k) => [r.name, meanStd(scores.perReward[k].filter((_, i) => valid[i]))])),
         lengths: rollouts.filter((_, i) => valid[i]).map((r) => r.completion.length),
         skippedGroups: groupOk.filter((ok) => !ok).length,
+        answers: chosen.map((p, gi): GrpoAnswer => ({
+          id: p.sample.id, question: p.question, reference: p.reference, completion: rollouts[gi * G].text,
+          reward: groupOk[gi] ? scores.total[gi * G] : null,
+          groupReward: groupOk[gi] ? meanStd(scores.total.slice(gi * G, gi * G + G)).mean : null,
+        })),
       },
     };
   };
@@ -374,7 +391,7 @@ export async function grpo(c: GrpoConfig, onEvent: (e: GrpoEvent) => void = () =
           mean: s.lengths.length ? s.lengths.reduce((a, b) => a + b, 0) / s.lengths.length : NaN,
           min: s.lengths.length ? Math.min(...s.lengths) : NaN, max: s.lengths.length ? Math.max(...s.lengths) : NaN,
         },
-        skippedGroups: s.skippedGroups, elapsedSec: elapsed, etaSec: (elapsed / (step - startStep)) * (stopAt - step),
+        skippedGroups: s.skippedGroups, answers: s.answers, elapsedSec: elapsed, etaSec: (elapsed / (step - startStep)) * (stopAt - step),
       };
       onEvent({ type: 'step', ...ev });
       metrics({ type: 'step', ...ev, time: new Date().toISOString() });
