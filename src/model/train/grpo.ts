@@ -24,6 +24,7 @@
 // With logCompletions every rollout goes to completions.jsonl: the reward curve says how much
 // the policy earns, these lines say what it answers.
 import { appendFileSync, mkdirSync } from 'node:fs';
+import type { TrainingAnswer } from '../../shared/api-training.js';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Checkpoint } from '../checkpoint.js';
@@ -104,15 +105,8 @@ export interface GrpoStepMetrics {
   etaSec: number;
 }
 
-export interface GrpoAnswer {
-  id: string;
-  question: string;
-  reference: string;
-  completion: string;
-  /** null where a reward failed on the group */
-  reward: number | null;
-  groupReward: number | null;
-}
+/** One prompt of a step: its first sampled answer and rewards (the studio's type: it shows them as they come). */
+export type GrpoAnswer = TrainingAnswer;
 
 export class GrpoError extends Error {}
 
