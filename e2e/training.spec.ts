@@ -4,7 +4,7 @@
 // interrupted after the restart, its curve back, resumed from its checkpoint.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Locator, type Page } from '@playwright/test';
 import { gotoPage, shot } from './flows.js';
 import { type Serve, api, startServe, tempDir, tinyChatModel, writeTone, watchPageErrors } from './helpers.js';
 
@@ -41,6 +41,23 @@ async function setting(page: Page, flag: string, value: string): Promise<void> {
   await page.locator(`#set-${flag}`).fill(value);
 }
 
+async function settings(page: Page, values: Record<string, string>): Promise<void> {
+  for (const [flag, value] of Object.entries(values)) await setting(page, flag, value);
+}
+
+/** The new-job form with a recipe chosen and the tones as its data. */
+async function newJob(page: Page, recipe: string, name: string, evalSet?: string): Promise<Locator> {
+  await page.goto(serve.url);
+  await gotoPage(page, 'Training');
+  const form = page.getByRole('form', { name: 'New training job' });
+  await form.getByRole('radio', { name: recipe }).check();
+  await form.getByRole('textbox', { name: 'Training set (MuFun JSON)' }).fill(data.train);
+  if (evalSet) await form.getByRole('textbox', { name: 'Eval set (optional)' }).fill(evalSet);
+  await form.getByRole('textbox', { name: 'Audio folder' }).fill(data.audio);
+  await form.getByRole('textbox', { name: 'Job name' }).fill(name);
+  return form;
+}
+
 test.beforeAll(async () => {
   model = tinyChatModel();
   data = tones();
@@ -54,23 +71,12 @@ test.afterAll(async () => {
 
 test('a short finetune: live chart, finished job, its model chosen for chat', async ({ page }) => {
   watchPageErrors(page, pageErrors);
-  await page.goto(serve.url);
-  await gotoPage(page, 'Training');
-  const form = page.getByRole('form', { name: 'New training job' });
-  await form.getByRole('radio', { name: 'Finetune (full)' }).check();
+  const form = await newJob(page, 'Finetune (full)', 'Tones finetune', data.eval);
   await expect(page.locator('#set-learning_rate')).toHaveValue('0.00002'); // the recipe's defaults fill the form
-  await form.getByRole('textbox', { name: 'Training set (MuFun JSON)' }).fill(data.train);
-  await form.getByRole('textbox', { name: 'Eval set (optional)' }).fill(data.eval);
-  await form.getByRole('textbox', { name: 'Audio folder' }).fill(data.audio);
-  await form.getByRole('textbox', { name: 'Job name' }).fill('Tones finetune');
-  await setting(page, 'learning_rate', '0.0005');
-  await setting(page, 'num_train_epochs', '1');
-  await setting(page, 'per_device_train_batch_size', '1');
-  await setting(page, 'gradient_accumulation_steps', '1');
-  await setting(page, 'model_max_length', '512');
-  await setting(page, 'save_steps', '2');
-  await setting(page, 'eval_steps', '2');
-  await setting(page, 'eval_accuracy_samples', '0');
+  await settings(page, {
+    learning_rate: '0.0005', num_train_epochs: '1', per_device_train_batch_size: '1', gradient_accumulation_steps: '1', model_max_length: '512',
+    save_steps: '2', eval_steps: '2', eval_accuracy_samples: '0',
+  });
   await page.locator('#set-tune_type_vision_tower').selectOption('frozen');
   await form.getByRole('button', { name: 'Start training' }).click();
 
@@ -111,21 +117,11 @@ test('a short finetune: live chart, finished job, its model chosen for chat', as
 
 test('a GRPO job: its reward curve and what the model answers as it learns', async ({ page }) => {
   watchPageErrors(page, pageErrors);
-  await page.goto(serve.url);
-  await gotoPage(page, 'Training');
-  const form = page.getByRole('form', { name: 'New training job' });
-  await form.getByRole('radio', { name: 'GRPO (rewards)' }).check();
-  await form.getByRole('textbox', { name: 'Training set (MuFun JSON)' }).fill(data.train);
-  await form.getByRole('textbox', { name: 'Audio folder' }).fill(data.audio);
-  await form.getByRole('textbox', { name: 'Job name' }).fill('Tones GRPO');
-  await setting(page, 'learning_rate', '0.0001');
-  await setting(page, 'max_steps', '2');
-  await setting(page, 'per_device_train_batch_size', '2');
-  await setting(page, 'gradient_accumulation_steps', '2');
-  await setting(page, 'model_max_length', '512');
-  await setting(page, 'num_generations', '2');
-  await setting(page, 'max_completion_length', '4');
-  await setting(page, 'reward', 'choice:1');
+  const form = await newJob(page, 'GRPO (rewards)', 'Tones GRPO');
+  await settings(page, {
+    learning_rate: '0.0001', max_steps: '2', per_device_train_batch_size: '2', gradient_accumulation_steps: '2', model_max_length: '512',
+    num_generations: '2', max_completion_length: '4', reward: 'choice:1',
+  });
   await form.getByRole('button', { name: 'Start training' }).click();
 
   const row = page.getByRole('table', { name: 'Training jobs' }).getByRole('row').filter({ hasText: 'Tones GRPO' });
