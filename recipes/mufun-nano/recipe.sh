@@ -20,7 +20,7 @@ LR=${LR:-1e-3}
 BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
 MIXED_STEPS=${MIXED_STEPS:-2400}
 MIXED_ROUNDS=${MIXED_ROUNDS:-2}
-GRPO_STEPS=${GRPO_STEPS:-80}  # 0: no GRPO stage
+GRPO_STEPS=${GRPO_STEPS:-80}  # 0: no GRPO stage; 160 overfits the 210 val prompts (bench/results/grpo-nano-v3-*-160-steps-*)
 mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
