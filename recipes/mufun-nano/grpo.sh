@@ -42,23 +42,4 @@ mufun eval --model "$MODEL" --data "$OUT-test.json" --audio-folder "$WORK/data/a
   --temperature 1 --max_completion_length 8 --beta "$BETA" --reward "$REWARD" --save_steps "$STEPS" \
   --model_max_length 512 --seed 1 --threads "$THREADS" --output_dir "$OUT" --log_completions
 mufun eval --model "$OUT/final" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$OUT-after.json"
-node -e '
-const fs = require("fs"); const [out] = process.argv.slice(1);
-const tail = (s) => (s.includes(". ") ? s.slice(s.lastIndexOf(". ") + 2) : s).trim().toLowerCase();
-const test = (f) => {
-  const r = JSON.parse(fs.readFileSync(f, "utf8"));
-  const named = r.results.filter((x) => tail(x.prediction) === tail(x.reference));
-  return {
-    accuracy: r.overall.accuracy, names_right_label: +(named.length / r.results.length).toFixed(4),
-    letter_and_label_right: +(named.filter((x) => x.correct).length / r.results.length).toFixed(4),
-    per_task: Object.fromEntries(r.tasks.map((t) => [t.task, t.accuracy])),
-  };
-};
-const steps = fs.readFileSync(`${out}/metrics.jsonl`, "utf8").trim().split("\n").map(JSON.parse).filter((m) => m.type === "step");
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const curve = steps.map((m) => m.reward);
-console.log(JSON.stringify({
-  test: { before: test(`${out}-before.json`), after: test(`${out}-after.json`) },
-  reward: { first5: mean(curve.slice(0, 5)), last5: mean(curve.slice(-5)), curve: curve.map((x) => +x.toFixed(3)) },
-  kl: steps.map((m) => +(m.kl ?? 0).toFixed(4)),
-}, null, 1));' "$OUT"
+node recipes/mufun-nano/grpo-summary.mjs "$OUT"

@@ -3,6 +3,7 @@
 // and (given tag-train's metrics) what the tower alone hears: its tagging heads' val accuracy;
 // and (given a markdown file) the maintainers' status note, after the model's description.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { namesRightLabel } from './answers.mjs';
 
 const [evalJson, datasetJson, out, stepsInfo, tagMetrics, statusMd] = process.argv.slice(2);
 const status = statusMd ? `\n${readFileSync(statusMd, 'utf8').trim()}\n` : '';
@@ -12,11 +13,10 @@ const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed
 const tagged = tagMetrics
   ? readFileSync(tagMetrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'eval').at(-1)?.evalTasks ?? {}
   : null;
-// The label the answer names (its text after the last ". "), whatever its letter: what the model heard.
-const tail = (s) => (s.includes('. ') ? s.slice(s.lastIndexOf('. ') + 2) : s).trim().toLowerCase();
+// How often the answers name the right label, whatever their letter: what the model heard.
 const named = (task) => {
   const rs = report.results.filter((r) => task === 'overall' || r.task === task);
-  return rs.length ? rs.filter((r) => tail(r.prediction) === tail(r.reference)).length / rs.length : null;
+  return rs.length ? rs.filter(namesRightLabel).length / rs.length : null;
 };
 const rows = [...report.tasks, report.overall].map((t) =>
   `| ${t.task} | ${t.samples} | **${pct(t.accuracy)}** | ${pct(named(t.task))} | ${pct(t.chance)} | ${pct(t.majority.accuracy)} (${t.majority.answer}) |` +
