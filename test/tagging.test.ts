@@ -68,6 +68,35 @@ describe('tag-train', () => {
     expect(names.filter((n) => n.startsWith('language_model.')).some(changed)).toBe(false);
   }, 400_000);
 
+  it('with frame tasks, a second head learns a label for every audio token (here: is the tone on?) and reports its accuracy; it stays out of the model too', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tag-frames-'));
+    // The tone is on for 5 s, off for 5 s, from a different offset in each clip: which tokens sound is local, not the clip's.
+    const offset = (i: number) => (i * 1.7) % 10;
+    const on = (i: number, t: number) => Math.floor((t + offset(i)) / 5) % 2 === 0;
+    const gated = (name: string, n: number): TaggedClip[] => Array.from({ length: n }, (_, i) => {
+      const f = 200 + ((i * 53) % 500);
+      const x = Float32Array.from({ length: 16000 * 30 }, (_, t) => (on(i, t / 16000) ? 0.25 * Math.sin((2 * Math.PI * f * t) / 16000) : 0));
+      writeFileSync(join(audio, `${name}-${i}.wav`), encodeWav([x], 16000));
+      return { id: `${name}-${i}`, audio: `${name}-${i}.wav`, labels: [f > 450 ? 1 : 0] };
+    });
+    const index = (id: string) => Number(id.split('-').at(-1));
+    const SOUNDING = { task: 'sounding', classes: ['off', 'on'] };
+    const frames = {
+      tasks: [SOUNDING],
+      of: (c: TaggedClip, tokens: number, sec: number) => Int32Array.from({ length: tokens }, (_, k) => (on(index(c.id), (k + 0.5) * sec) ? 1 : 0)),
+    };
+    const events: TaggingEvent[] = [];
+    const r = await trainTagging({
+      modelDir: model, tasks: [REGISTER], train: gated('gtrain', 12), eval: gated('geval', 6), frames, audioRoot: audio, outputDir: out,
+      epochs: 5, batchSize: 4, learningRate: 3e-3, seed: 3, runtime: { threads: 2, noCache: true },
+    }, (e) => events.push(e));
+    const evals = events.filter((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval');
+    expect(Object.keys(evals[0].evalFrameTasks!)).toEqual(['sounding']);
+    expect(evals.at(-1)!.evalFrameTasks!.sounding, JSON.stringify(evals.map((e) => e.evalFrameTasks))).toBeGreaterThan(0.95);
+    const after = SafetensorsFile.open(join(r.finalDir, 'model.safetensors'));
+    expect(after.names().some((n) => n.startsWith('framer') || n.startsWith('tagger'))).toBe(false);
+  }, 400_000);
+
   it("reads a synth-data folder's labels: one class index per task, −100 where a task does not apply to the clip", async () => {
     const out = mkdtempSync(join(tmpdir(), 'tag-synth-'));
     await generateDataset({ out, count: 8, seed: 4, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5, noRender: true });
@@ -81,6 +110,15 @@ describe('tag-train', () => {
       expect(tempo === -100).toBe(chord !== -100); // pieces have a tempo, held chords a chord quality
     }
     expect(() => synthTags(out, ['timbre'], () => '', classes)).toThrow(/unknown tagging task timbre/);
+    // frame labels come from the caller, given the clip's spec
+    const withFrames = synthTags<{ id: string; kind: string }>(out, ['instrument'], (s, t) => labelOf(s as never, t as never), classes, {
+      tasks: [{ task: 'kind', classes: ['piece', 'chord'] }], of: (spec, tokens) => new Int32Array(tokens).fill(spec.kind === 'chord' ? 1 : 0),
+    });
+    expect(withFrames.frames!.tasks).toEqual([{ task: 'kind', classes: ['piece', 'chord'] }]);
+    withFrames.splits.train.forEach((clip, i) => {
+      const isChord = splits.train[i].labels[2] !== -100; // the clip's chord label, from the first read
+      expect(withFrames.frames!.of(clip, 3, 0.1)).toEqual(new Int32Array(3).fill(isChord ? 1 : 0));
+    });
     const empty = mkdtempSync(join(tmpdir(), 'tag-none-'));
     mkdirSync(join(empty, 'audio'));
     expect(() => synthTags(empty, null, () => '', classes)).toThrow(/no labels\.jsonl: make one with mufun synth-data/);

@@ -1,7 +1,12 @@
 // `mufun tag-train`: the tower and connector learn the labels of a synth-data set directly
 // (src/model/train/tagging.ts), before MuFun's warm-up and full training.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { type TaggingEvent, synthTags, trainTagging } from '../../model/train/tagging.js';
+import type { ClipSpec } from '../../synth/compose.js';
+import { FRAME_TASKS, frameLabels } from '../../synth/frames.js';
+import { readMidi } from '../../synth/midi.js';
 import { TASK_CLASSES, labelOf } from '../../synth/questions.js';
 import { parseSeed, parseThreads } from '../main.js';
 
@@ -21,6 +26,7 @@ export function tagTrainCommand(): Command {
     .requiredOption('--data <dir>', 'a mufun synth-data folder (labels.jsonl, audio/)')
     .requiredOption('--output_dir <dir>', 'where metrics.jsonl and final/ (the model folder) go')
     .option('--tasks <list>', `tasks, comma-separated (default: ${Object.keys(TASK_CLASSES).join(',')})`)
+    .option('--no-frames', 'leave out the frame tasks (a second head on every audio token: pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, 10)
     .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, 1e-3)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, 16)
@@ -29,11 +35,16 @@ export function tagTrainCommand(): Command {
     .option('--json', 'print each event as a JSON line on stdout')
     .action(async (o: {
       model: string; data: string; output_dir: string; tasks?: string; num_train_epochs: number; learning_rate: number;
-      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean;
+      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames: boolean;
     }) => {
       const classes = Object.fromEntries(Object.entries(TASK_CLASSES).map(([k, v]) => [k, v.classes]));
       const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
-      const { tasks, splits } = synthTags(o.data, names, (spec, task) => labelOf(spec as never, task as never), classes);
+      const midiOf = (spec: ClipSpec & { midi?: string }) => {
+        if (!spec.midi) throw new InvalidArgumentError(`${o.data}/labels.jsonl: clip ${spec.id} names no MIDI file (frame tasks need it; or --no-frames)`);
+        return readMidi(readFileSync(join(o.data, spec.midi)));
+      };
+      const frames = o.frames ? { tasks: FRAME_TASKS, of: (spec: ClipSpec, tokens: number, sec: number) => frameLabels(spec, midiOf(spec), tokens, sec) } : undefined;
+      const { tasks, splits, frames: frameTargets } = synthTags<ClipSpec>(o.data, names, (spec, task) => labelOf(spec, task as never), classes, frames);
       const controller = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nmufun tag-train: stopping (nothing is written for a stopped run)');
@@ -46,12 +57,21 @@ export function tagTrainCommand(): Command {
         else if (e.type === 'eval') {
           const per = Object.entries(e.evalTasks).map(([k, v]) => `${k} ${(v * 100).toFixed(0)} %`).join(', ');
           console.error(`\n  val at step ${e.step}: loss ${e.evalLoss.toFixed(4)}, accuracy ${(e.evalAccuracy * 100).toFixed(1)} % (${per})`);
+          if (e.evalFrameTasks) console.error(`  frames: ${summariseFrames(e.evalFrameTasks)}`);
         } else console.error(`\nmufun tag-train: done at step ${e.step}; model in ${e.finalDir}`);
       };
       await trainTagging({
-        modelDir: o.model, tasks, train: splits.train, eval: splits.val, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
+        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
         epochs: o.num_train_epochs, batchSize: o.per_device_train_batch_size, learningRate: o.learning_rate, seed: o.seed,
         runtime: { threads: o.threads },
       }, show, controller.signal);
     });
+}
+
+/** Frame accuracies for a line: the twelve "sounds X" tasks as one mean. */
+function summariseFrames(acc: Record<string, number>): string {
+  const pcs = Object.entries(acc).filter(([k]) => k.startsWith('sounds '));
+  const rest = Object.entries(acc).filter(([k]) => !k.startsWith('sounds '));
+  const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
+  return [`pitch classes ${pct(pcs.reduce((a, [, v]) => a + v, 0) / pcs.length)}`, ...rest.map(([k, v]) => `${k} ${pct(v)}`)].join(', ');
 }

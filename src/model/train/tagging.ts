@@ -6,16 +6,20 @@
 // on nano v1's audio tokens read the instrument worse than on the raw log-mel). Tagging gives
 // the tower a direct signal: the mean of a clip's audio tokens (what the LLM will read) → one
 // linear head per task → cross-entropy on the data set's labels, every task of every clip in
-// one pass. The heads are dropped afterwards; the model folder keeps MuFun's layout.
+// one pass. With frame tasks, a second head reads every audio token on its own and learns labels
+// local in time (which pitch classes sound in this 0.1 s, is a beat here: src/synth/frames.ts),
+// far more signal per clip than one label per task. The heads are dropped afterwards; the model
+// folder keeps MuFun's layout.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadAudio } from '../audio/load.js';
+import { HOP, SAMPLE_RATE } from '../audio/mel.js';
 import { Checkpoint, type WeightSource } from '../checkpoint.js';
 import type { MufunConfig } from '../config.js';
-import { CONNECTOR_PREFIX, TOWER_PREFIX, audioEncoder } from '../graphs.js';
+import { CONNECTOR_PREFIX, TOWER_PREFIX, audioEncoder, tokensPerClip } from '../graphs.js';
 import { gradients } from '../ir/autodiff.js';
-import { Graph, type Signature, int } from '../ir/graph.js';
+import { Graph, type Signature, type Value, int } from '../ir/graph.js';
 import { add, linear, reduceMean, reshape } from '../ir/ops.js';
 import { pruneDeadNodes } from '../ir/prune.js';
 import { Params } from '../arch/params.js';
@@ -42,36 +46,67 @@ export interface TaggedClip {
   labels: number[];
 }
 
+/** Labels per audio token: the tasks, and a clip's labels [tokens × tasks] (−100: none there). */
+export interface FrameTargets {
+  tasks: TagTask[];
+  of: (clip: TaggedClip, tokens: number, tokenSeconds: number) => Int32Array;
+}
+
 const IGNORE = -100;
 const PAD_LOGIT = -1e4; // classes a task does not have (heads are padded to the widest task)
 
+/** A linear head per task over rows x [N, D], padded to the widest task → logits [N·tasks, widest]. */
+function taskHeads(x: Value, prefix: string, tasks: readonly TagTask[], D: number): Value {
+  const g = x.graph;
+  const T = tasks.length, K = widest(tasks);
+  const W = g.input(`${prefix}.weight`, 'float32', [T * K, D]);
+  const b = g.input(`${prefix}.bias`, 'float32', [T * K]);
+  const pad = new Float32Array(T * K);
+  tasks.forEach((t, i) => pad.fill(PAD_LOGIT, i * K + t.classes.length, (i + 1) * K));
+  return reshape(add(linear(x, W, b, D, T * K), g.constant(pad, 'float32', [T * K])), [-1, K]);
+}
+
+const widest = (tasks: readonly TagTask[]) => Math.max(...tasks.map((x) => x.classes.length));
+const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxCrossEntropyLoss', [logits, reshape(labels, [-1])], {
+  ignore_index: int(IGNORE), reduction: { kind: 'string', v: 'mean' },
+});
+
 /**
  * input_features [clips, mel, frames], labels [clips, tasks] → loss (mean over the clips' labels),
- * logits [clips, tasks, widest]; with gradients, grad.<name> for the tower, connector and heads.
+ * logits [clips, tasks, widest]; with frame tasks also frame_labels [clips, tokens, frameTasks] →
+ * frame_loss (mean over the tokens' labels, added to loss) and frame_logits. With gradients,
+ * grad.<name> for the tower, connector and heads.
  */
-export function buildTaggingGraph(cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true): { graph: Graph; params: Signature[] } {
+export function buildTaggingGraph(
+  cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, frameTasks: readonly TagTask[] = [],
+): { graph: Graph; params: Signature[] } {
   const g = new Graph(withGradients ? 'tagging_train' : 'tagging_eval');
   const root = Params.root(g, src, 'float32', null, null);
   const t = cfg.audioTower;
-  const D = cfg.llm.hiddenSize, T = tasks.length, K = Math.max(...tasks.map((x) => x.classes.length));
+  const D = cfg.llm.hiddenSize, T = tasks.length, K = widest(tasks);
   const embeds = audioEncoder(root, cfg, g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2])).embeds;
   root.check('tagging graph');
   const clip = reshape(reduceMean(embeds, [1]), [-1, D]); // [clips, D]: what attention over the audio tokens can read at the least
-  const W = g.input('tagger.weight', 'float32', [T * K, D]);
-  const b = g.input('tagger.bias', 'float32', [T * K]);
-  const pad = new Float32Array(T * K);
-  tasks.forEach((x, i) => pad.fill(PAD_LOGIT, i * K + x.classes.length, (i + 1) * K));
-  const logits = add(linear(clip, W, b, D, T * K), g.constant(pad, 'float32', [T * K]));
-  const labels = g.input('labels', 'int64', ['clips', T]);
-  const loss = g.op('SoftmaxCrossEntropyLoss', [reshape(logits, [-1, K]), reshape(labels, [-1])], {
-    ignore_index: int(IGNORE), reduction: { kind: 'string', v: 'mean' },
-  });
-  g.output(loss, 'loss', 'float32', []);
+  const logits = taskHeads(clip, 'tagger', tasks, D);
+  let loss = crossEntropy(logits, g.input('labels', 'int64', ['clips', T]));
   g.output(reshape(logits, [-1, T, K]), 'logits', 'float32', ['clips', T, K]);
+  const heads = [['tagger', T * K]] as [string, number][];
+  if (frameTasks.length) {
+    const FT = frameTasks.length, FK = widest(frameTasks), N = tokensPerClip(cfg);
+    const frameLogits = taskHeads(reshape(embeds, [-1, D]), 'framer', frameTasks, D); // every token on its own
+    const frameLoss = crossEntropy(frameLogits, g.input('frame_labels', 'int64', ['clips', N, FT]));
+    g.output(frameLoss, 'frame_loss', 'float32', []);
+    g.output(reshape(frameLogits, [-1, N, FT, FK]), 'frame_logits', 'float32', ['clips', N, FT, FK]);
+    loss = add(loss, frameLoss);
+    heads.push(['framer', FT * FK]);
+  }
+  g.output(loss, 'loss', 'float32', []);
   const params = [
     ...promoteTrainable(g, (n) => n.startsWith(TOWER_PREFIX) || n.startsWith(CONNECTOR_PREFIX)),
-    { name: 'tagger.weight', dtype: 'float32' as const, shape: [T * K, D] },
-    { name: 'tagger.bias', dtype: 'float32' as const, shape: [T * K] },
+    ...heads.flatMap(([h, rows]) => [
+      { name: `${h}.weight`, dtype: 'float32' as const, shape: [rows, D] },
+      { name: `${h}.bias`, dtype: 'float32' as const, shape: [rows] },
+    ]),
   ];
   if (withGradients) {
     const grads = gradients(g, loss, params.map((p) => g.values.get(p.name)!));
@@ -87,6 +122,8 @@ export interface TaggingConfig {
   train: TaggedClip[];
   /** clips to report per-task accuracy on after each epoch */
   eval: TaggedClip[];
+  /** labels per audio token, learnt by a second head on every token */
+  frames?: FrameTargets;
   audioRoot: string;
   outputDir: string;
   epochs: number;
@@ -102,7 +139,7 @@ export interface TaggingConfig {
 export type TaggingEvent =
   | { type: 'start'; totalSteps: number; trainClips: number; evalClips: number; tasks: string[] }
   | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; elapsedSec: number; etaSec: number }
-  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy: number; evalTasks: Record<string, number> }
+  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy: number; evalTasks: Record<string, number>; evalFrameTasks?: Record<string, number> }
   | { type: 'done'; step: number; finalDir: string };
 
 /** Trains the tower and connector on the tags; writes outputDir/final, a model folder with the heads left out. */
@@ -114,15 +151,19 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const cfg = model.config;
   const t = cfg.audioTower, frames = t.maxSourcePositions * 2, per = t.melBins * frames;
   const T = c.tasks.length, K = Math.max(...c.tasks.map((x) => x.classes.length));
+  const frameTasks = c.frames?.tasks ?? [];
+  const FT = frameTasks.length, FK = FT ? Math.max(...frameTasks.map((x) => x.classes.length)) : 0;
+  const N = tokensPerClip(cfg), tokenSeconds = (frames * HOP) / SAMPLE_RATE / N;
   const seed = c.seed ?? 0;
 
-  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true);
+  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks);
   const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
-  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false).graph, ck.sourceId(), c.runtime ?? {}) : null;
+  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks).graph, ck.sourceId(), c.runtime ?? {}) : null;
   // The heads start small and seeded (smaller than Linear's ±1/√D keeps the first steps calm).
   const rand = rng(seed);
+  const isHead = (name: string) => name.startsWith('tagger.') || name.startsWith('framer.');
   const store = new ParamStore(params, (name, shape) =>
-    name === 'tagger.weight' ? Float32Array.from({ length: shape[0] * shape[1] }, () => (rand() * 2 - 1) * 0.02) : name === 'tagger.bias' ? new Float32Array(shape[0]) : ck.float32(name));
+    !isHead(name) ? ck.float32(name) : name.endsWith('.weight') ? Float32Array.from({ length: shape[0] * shape[1] }, () => (rand() * 2 - 1) * 0.02) : new Float32Array(shape[0]));
   const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay ?? 0 }, c.runtime?.threads);
 
   // Log-mel of each clip, once (the first 30 s / clip-length window: tags describe the whole clip).
@@ -136,17 +177,35 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
     }
     return m;
   };
+  const frameLabels = new Map<string, Int32Array>();
+  const framesOf = (x: TaggedClip) => {
+    let f = frameLabels.get(x.id);
+    if (!f) {
+      f = c.frames!.of(x, N, tokenSeconds);
+      if (f.length !== N * FT) throw new TrainError(`tagging: clip ${x.id} has ${f.length} frame labels, not ${N} tokens × ${FT} tasks`);
+      frameLabels.set(x.id, f);
+    }
+    return f;
+  };
   const feeds = async (xs: TaggedClip[]) => {
     const data = new Float32Array(xs.length * per);
     const labels = new BigInt64Array(xs.length * T);
+    const fl = new BigInt64Array(xs.length * N * FT);
     for (const [i, x] of xs.entries()) {
       data.set(await melOf(x), i * per);
       x.labels.forEach((l, j) => (labels[i * T + j] = BigInt(l)));
+      if (FT) framesOf(x).forEach((l, j) => (fl[i * N * FT + j] = BigInt(l)));
     }
     return {
       input_features: new ort.Tensor('float32', data, [xs.length, t.melBins, frames]),
       labels: new ort.Tensor('int64', labels, [xs.length, T]),
+      ...(FT ? { frame_labels: new ort.Tensor('int64', fl, [xs.length, N, FT]) } : {}),
     };
+  };
+  const argmax = (row: Float32Array) => {
+    let best = 0;
+    for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    return best;
   };
 
   const stepsPerEpoch = Math.ceil(c.train.length / c.batchSize);
@@ -159,6 +218,7 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
 
   const runEval = async (step: number): Promise<TaggingEvent & { type: 'eval' }> => {
     const right = new Array(T).fill(0), seen = new Array(T).fill(0);
+    const fRight = new Array(FT).fill(0), fSeen = new Array(FT).fill(0);
     let lossSum = 0, batches = 0;
     for (let i = 0; i < c.eval.length; i += c.batchSize) {
       const xs = c.eval.slice(i, i + c.batchSize);
@@ -168,16 +228,24 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
       const L = r.logits.data as Float32Array;
       xs.forEach((x, ci) => x.labels.forEach((l, j) => {
         if (l === IGNORE) return;
-        const row = L.subarray((ci * T + j) * K, (ci * T + j + 1) * K);
-        let best = 0;
-        for (let k = 1; k < K; k++) if (row[k] > row[best]) best = k;
         seen[j]++;
-        if (best === l) right[j]++;
+        if (argmax(L.subarray((ci * T + j) * K, (ci * T + j + 1) * K)) === l) right[j]++;
+      }));
+      if (!FT) continue;
+      const FL = r.frame_logits.data as Float32Array;
+      xs.forEach((x, ci) => framesOf(x).forEach((l, j) => {
+        if (l === IGNORE) return;
+        const at = (ci * N * FT + j) * FK;
+        fSeen[j % FT]++;
+        if (argmax(FL.subarray(at, at + FK)) === l) fRight[j % FT]++;
       }));
     }
     const evalTasks = Object.fromEntries(c.tasks.map((x, j) => [x.task, seen[j] ? right[j] / seen[j] : NaN]));
     const total = seen.reduce((a, b) => a + b, 0);
-    return { type: 'eval', step, evalLoss: lossSum / Math.max(1, batches), evalAccuracy: total ? right.reduce((a, b) => a + b, 0) / total : NaN, evalTasks };
+    return {
+      type: 'eval', step, evalLoss: lossSum / Math.max(1, batches), evalAccuracy: total ? right.reduce((a, b) => a + b, 0) / total : NaN, evalTasks,
+      ...(FT ? { evalFrameTasks: Object.fromEntries(frameTasks.map((x, j) => [x.task, fSeen[j] ? fRight[j] / fSeen[j] : NaN])) } : {}),
+    };
   };
 
   const t0 = performance.now();
@@ -222,11 +290,13 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
 
 /**
  * The tagging tasks and clips of a `mufun synth-data` folder (its labels.jsonl), by split; the
- * generator's own labelOf and classes come in from the caller (the engine knows no generator).
+ * generator's own labelOf and classes (and frame labels, given a clip's spec) come in from the
+ * caller (the engine knows no generator).
  */
 export function synthTags<Spec>(
   dataDir: string, taskNames: readonly string[] | null, labelOf: (spec: Spec, task: string) => string, classesOf: Record<string, readonly string[]>,
-): { tasks: TagTask[]; splits: Record<'train' | 'val' | 'test', TaggedClip[]> } {
+  frames?: { tasks: readonly TagTask[]; of: (spec: Spec, tokens: number, tokenSeconds: number) => Int32Array },
+): { tasks: TagTask[]; splits: Record<'train' | 'val' | 'test', TaggedClip[]>; frames?: FrameTargets } {
   const file = join(dataDir, 'labels.jsonl');
   if (!existsSync(file)) throw new TrainError(`${dataDir} has no labels.jsonl: make one with mufun synth-data`);
   const specs = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
@@ -240,6 +310,7 @@ export function synthTags<Spec>(
   for (const n of names) if (!classesOf[n]) throw new TrainError(`unknown tagging task ${n} (tasks: ${Object.keys(classesOf).join(', ')})`);
   const tasks = names.map((task) => ({ task, classes: classesOf[task] }));
   const splits: Record<'train' | 'val' | 'test', TaggedClip[]> = { train: [], val: [], test: [] };
+  const byId = new Map(specs.map((s) => [s.id, s]));
   for (const spec of specs) {
     const labels = tasks.map(({ task, classes }) => {
       let l: string;
@@ -254,5 +325,6 @@ export function synthTags<Spec>(
     });
     (splits[spec.split as 'train'] ??= []).push({ id: spec.id, audio: spec.audio, labels });
   }
-  return { tasks, splits };
+  if (!frames) return { tasks, splits };
+  return { tasks, splits, frames: { tasks: [...frames.tasks], of: (clip, tokens, sec) => frames.of(byId.get(clip.id)!, tokens, sec) } };
 }
