@@ -10,7 +10,7 @@ import { Conversation } from '../src/model/chat.js';
 import { MufunModel } from '../src/model/mufun.js';
 import type { ExecutionProvider, RuntimeOptions } from '../src/model/runtime.js';
 import { SyntheticWeights } from '../src/model/synthetic.js';
-import { encodeConversation } from '../src/model/template.js';
+import { encodeConversation, trailingSpaceOf } from '../src/model/template.js';
 import { Tokenizer } from '../src/model/tokenizer.js';
 import { torchBench } from './baseline.js';
 
@@ -47,9 +47,9 @@ export async function chatBench(o: ChatBenchOptions): Promise<Record<string, unk
   const x = Float32Array.from({ length: 30 * 44100 }, (_, i) => 0.2 * Math.sin((2 * Math.PI * 220 * i) / 44100) + 0.05 * (Math.random() - 0.5));
   writeFileSync(wav, encodeWav([x, x], 44100));
 
-  // The prompt as chat builds it, to give PyTorch the same number of positions.
+  // The prompt as chat builds it (its trailing space as the config says), to give PyTorch the same number of positions.
   const probe = MufunModel.fromConfig(raw, new SyntheticWeights(), {});
-  const enc = encodeConversation(tokenizer, 'qwen2_instruct', [{ from: 'human', value: `<audio>\n${q}` }], { generation: true });
+  const enc = encodeConversation(tokenizer, 'qwen2_instruct', [{ from: 'human', value: `<audio>\n${q}` }], { generation: true, trailingSpace: trailingSpaceOf(raw) });
   const positions = enc.ids.length - 1 + probe.tokensPerClip;
   const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, prompt: positions, new: o.newTokens, clips: 1 }) : null;
   const torchTtft = pytorch && !pytorch.error ? pytorch.mel_ms_per_clip + pytorch.tower_ms_per_clip + pytorch.prefill_ms : null;

@@ -130,7 +130,7 @@ describe('conversation errors', () => {
 
 describe('ids: tokenized chunk by chunk between <audio> placeholders, -200 at each', () => {
   it('matches Hugging Face ids for the README prompt (generation)', () => {
-    const e = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1)], { generation: true });
+    const e = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1)], { generation: true, trailingSpace: true });
     expect(e.ids).toEqual([...idsOf(`${SYS}USER: `), AUDIO_TOKEN, ...idsOf(`${Q1} ASSISTANT: `)]);
     expect(e.labels.every((l) => l === IGNORE_INDEX)).toBe(true);
     expect(e.audioCount).toBe(1);
@@ -138,7 +138,7 @@ describe('ids: tokenized chunk by chunk between <audio> placeholders, -200 at ea
   });
 
   it('a model trained without it (trailingSpace false) is asked without the lone space token after "ASSISTANT:"', () => {
-    const kept = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1)], { generation: true });
+    const kept = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1)], { generation: true, trailingSpace: true });
     const dropped = encodeConversation(tok, 'qwen2_instruct', [h('<audio>' + Q1)], { generation: true, trailingSpace: false });
     expect(dropped.ids).toEqual(kept.ids.slice(0, -1));
     expect(kept.ids.at(-1)).toBe(tok.encode(' ')[0]);
@@ -223,7 +223,7 @@ describe('chat_template: the tokenizer\'s own Jinja template', () => {
   it('renders the Qwen3 chat format and its generation prompt', () => {
     const text = buildPrompt('chat_template', [h('hello')], { generation: true, tokenizer: tok });
     expect(text).toBe('<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n');
-    expect(encodeConversation(tok, 'chat_template', [h('hello')], { generation: true }).ids).toEqual(idsOf(text));
+    expect(encodeConversation(tok, 'chat_template', [h('hello')], { generation: true, trailingSpace: true }).ids).toEqual(idsOf(text));
   });
 
   it('keeps <audio> placeholders and supervises each assistant message with its end token', () => {

@@ -276,21 +276,23 @@ function chatLabels(tokenizer: Tokenizer, t: ChatTemplate, turns: readonly Turn[
   return labels;
 }
 
-export interface EncodeOptions {
-  /** Encode the generation prompt (labels then all IGNORE_INDEX). */
-  generation?: boolean;
-  /**
-   * A generation prompt ends "ASSISTANT: " in MuFun's templates, and the space is a token of its
-   * own, while the answers MuFun trains on start with a token that carries the space (" blues").
-   * MuFun keeps the lone space (default). A model trained from scratch (MuFun-nano) never saw it
-   * and answers as if the prompt were garbled, so its config says
-   * `"generation_prompt_trailing_space": false` and the prompt ends at "ASSISTANT:"; see
-   * `trailingSpaceOf`. Everything that asks a model (chat, eval, GRPO rollouts) must agree.
-   */
-  trailingSpace?: boolean;
+/**
+ * A generation prompt ends "ASSISTANT: " in MuFun's templates, and the space is a token of its
+ * own, while the answers MuFun trains on start with a token that carries the space (" blues").
+ * MuFun keeps the lone space. A model trained from scratch (MuFun-nano) never saw it and answers
+ * as if the prompt were garbled, so its config says `"generation_prompt_trailing_space": false`
+ * and the prompt ends at "ASSISTANT:". Everything that asks a model (chat, eval, GRPO rollouts)
+ * must agree, so a generation prompt cannot be encoded without saying which
+ * (`trailingSpace: trailingSpaceOf(config)`).
+ */
+export type EncodeOptions = {
   /** Cut ids and labels to this many positions (as MuFun's collator does; each `<audio>` counts one). */
   maxLength?: number;
-}
+} & (
+  | { generation?: false }
+  /** The generation prompt (labels then all IGNORE_INDEX), with or without its lone trailing space. */
+  | { generation: true; trailingSpace: boolean }
+);
 
 export interface EncodedConversation {
   /** The prompt text that was tokenized. */
@@ -318,7 +320,7 @@ export function encodeConversation(
   const generation = opts.generation ?? false;
   const prompt = buildPrompt(t, turns, { generation });
   let ids = tokenizeWithAudio(tokenizer, prompt);
-  const spaceDropped = generation && opts.trailingSpace === false && prompt.endsWith(' ') && ids.at(-1) === tokenizer.encode(' ')[0];
+  const spaceDropped = opts.generation === true && !opts.trailingSpace && prompt.endsWith(' ') && ids.at(-1) === tokenizer.encode(' ')[0];
   if (spaceDropped) ids = ids.slice(0, -1);
   const warnings: string[] = [];
   let labels: number[];
