@@ -1,14 +1,17 @@
 // Audio tagging (mufun tag-train): the tower and connector learn what the clips sound like from
 // their labels directly, and the model folder that comes out is a plain MuFun model again.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { tagTrainCommand } from '../src/cli/commands/tag-train.js';
 import { encodeWav } from '../src/model/audio/wav.js';
 import { SafetensorsFile } from '../src/model/safetensors.js';
 import { type TaggedClip, type TaggingEvent, synthTags, trainTagging } from '../src/model/train/tagging.js';
 import { generateDataset } from '../src/synth/dataset.js';
+import { FRAME_TASKS } from '../src/synth/frames.js';
 import { TASK_CLASSES, labelOf } from '../src/synth/questions.js';
+import { DEBIAN_PACKAGES, findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
 import { tinyChatModel } from './helpers/chat-model.js';
 
 const REGISTER = { task: 'register', classes: ['low', 'high'] };
@@ -123,4 +126,35 @@ describe('tag-train', () => {
     mkdirSync(join(empty, 'audio'));
     expect(() => synthTags(empty, null, () => '', classes)).toThrow(/no labels\.jsonl: make one with mufun synth-data/);
   });
+});
+
+const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+if (!haveFluidsynth) console.warn(`mufun tag-train CLI test skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
+
+describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () => {
+  it('--frames adds the frame tasks, labelled from each clip\'s MIDI, and logs their accuracy per task; a missing MIDI file is named', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'tag-cli-data-'));
+    await generateDataset({ out: data, count: 6, seed: 5, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5 });
+    const run = async (out: string, ...flags: string[]) => {
+      const lines: string[] = [];
+      const log = vi.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l));
+      try {
+        await tagTrainCommand().exitOverride().parseAsync(['--model', model, '--data', data, '--output_dir', out, '--num_train_epochs', '1',
+          '--per_device_train_batch_size', '3', '--threads', '2', '--json', ...flags], { from: 'user' });
+      } finally {
+        log.mockRestore();
+      }
+      return lines.map((l) => JSON.parse(l) as TaggingEvent);
+    };
+    const withFrames = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--frames', '--frame_weight', '0.5');
+    const ev = withFrames.find((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval')!;
+    expect(Object.keys(ev.evalFrameTasks!)).toEqual(FRAME_TASKS.map((t) => t.task));
+    expect(Object.values(ev.evalFrameTasks!).every((v) => v >= 0 && v <= 1)).toBe(true);
+    const without = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')));
+    expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalFrameTasks');
+
+    rmSync(join(data, 'midi', 'train-000000.mid'));
+    await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--frames')).rejects.toThrow(/clip train-000000: its MIDI file .*train-000000\.mid is missing/);
+    expect(readFileSync(join(data, 'labels.jsonl'), 'utf8')).toContain('train-000000'); // nothing of the data set is touched
+  }, 400_000);
 });

