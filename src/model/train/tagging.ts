@@ -152,10 +152,11 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const ck = model.weights;
   const cfg = model.config;
   const t = cfg.audioTower, frames = t.maxSourcePositions * 2, per = t.melBins * frames;
-  const T = c.tasks.length, K = Math.max(...c.tasks.map((x) => x.classes.length));
+  const T = c.tasks.length, K = widest(c.tasks);
   const frameTasks = c.frames?.tasks ?? [];
-  const FT = frameTasks.length, FK = FT ? Math.max(...frameTasks.map((x) => x.classes.length)) : 0;
-  const N = tokensPerClip(cfg), tokenSeconds = (frames * HOP) / SAMPLE_RATE / N;
+  const FT = frameTasks.length, FK = FT ? widest(frameTasks) : 0;
+  // an audio token averages audioPoolStride tower positions of 2 mel frames each
+  const N = tokensPerClip(cfg), tokenSeconds = (cfg.audioPoolStride * 2 * HOP) / SAMPLE_RATE;
   const seed = c.seed ?? 0;
 
   const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, c.frameWeight ?? 1);
