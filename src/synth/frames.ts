@@ -15,8 +15,9 @@ const DRUM_CHANNEL = 9;
 const MIN_OVERLAP = 0.03;
 
 /** The frame tasks, in label order: a token's labels are one class index per task (or −100). */
+export const PITCH_CLASS_TASKS: readonly string[] = PITCH_NAMES_SHARP.map((n) => `sounds ${n}`);
 export const FRAME_TASKS: readonly { task: string; classes: readonly string[] }[] = [
-  ...PITCH_NAMES_SHARP.map((n) => ({ task: `sounds ${n}`, classes: ['no', 'yes'] })),
+  ...PITCH_CLASS_TASKS.map((task) => ({ task, classes: ['no', 'yes'] })),
   { task: 'bass', classes: [...PITCH_NAMES_SHARP, 'none'] }, // lowest sounding pitch class
   { task: 'chord root', classes: [...PITCH_NAMES_SHARP] }, // the accompaniment's chord (piece) or the held chord
   { task: 'chord quality', classes: CHORD_QUALITIES },

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { type TaggingEvent, synthTags, trainTagging } from '../../model/train/tagging.js';
 import { TrainError } from '../../model/train/trainer.js';
 import type { ClipSpec } from '../../synth/compose.js';
-import { FRAME_TASKS, frameLabels } from '../../synth/frames.js';
+import { FRAME_TASKS, PITCH_CLASS_TASKS, frameLabels } from '../../synth/frames.js';
 import { readMidi } from '../../synth/midi.js';
 import { TASK_CLASSES, labelOf } from '../../synth/questions.js';
 import { parseSeed, parseThreads } from '../main.js';
@@ -77,8 +77,8 @@ export function tagTrainCommand(): Command {
 
 /** Frame accuracies for a line: the twelve "sounds X" tasks as one mean. */
 function summariseFrames(acc: Record<string, number>): string {
-  const pcs = Object.entries(acc).filter(([k]) => k.startsWith('sounds '));
-  const rest = Object.entries(acc).filter(([k]) => !k.startsWith('sounds '));
+  const pcs = Object.entries(acc).filter(([k]) => PITCH_CLASS_TASKS.includes(k));
+  const rest = Object.entries(acc).filter(([k]) => !PITCH_CLASS_TASKS.includes(k));
   const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
   return [`pitch classes ${pct(pcs.reduce((a, [, v]) => a + v, 0) / pcs.length)}`, ...rest.map(([k, v]) => `${k} ${pct(v)}`)].join(', ');
 }

@@ -313,7 +313,6 @@ export function synthTags<Spec>(
   for (const n of names) if (!classesOf[n]) throw new TrainError(`unknown tagging task ${n} (tasks: ${Object.keys(classesOf).join(', ')})`);
   const tasks = names.map((task) => ({ task, classes: classesOf[task] }));
   const splits: Record<'train' | 'val' | 'test', TaggedClip[]> = { train: [], val: [], test: [] };
-  const byId = new Map(specs.map((s) => [s.id, s]));
   for (const spec of specs) {
     const labels = tasks.map(({ task, classes }) => {
       let l: string;
@@ -329,5 +328,6 @@ export function synthTags<Spec>(
     (splits[spec.split as 'train'] ??= []).push({ id: spec.id, audio: spec.audio, labels });
   }
   if (!frames) return { tasks, splits };
+  const byId = new Map(specs.map((s) => [s.id, s]));
   return { tasks, splits, frames: { tasks: [...frames.tasks], of: (clip, tokens, sec) => frames.of(byId.get(clip.id)!, tokens, sec) } };
 }
