@@ -13,6 +13,7 @@ import { type GrpoConfig, type GrpoEvent, grpo } from '../src/model/train/grpo.j
 import { answerReward, loadRewards } from '../src/model/train/rewards.js';
 import { type TrainerConfig, train } from '../src/model/train/trainer.js';
 import { tinyChatModel } from './helpers/chat-model.js';
+import { grpoCommand } from '../src/cli/commands/grpo.js';
 import { gradients } from '../src/model/ir/autodiff.js';
 import { Graph } from '../src/model/ir/graph.js';
 import { exportOnnx } from '../src/model/ir/onnx.js';
@@ -191,6 +192,13 @@ async function chatAccuracy(modelDir: string, tokenizerDir: string, data: string
   const answers = await chatAnswers(modelDir, tokenizerDir, data);
   return samples.reduce((s, x) => s + answerReward(answers.get(x.id)!, x.conversations[1].value), 0) / samples.length;
 }
+
+describe('mufun grpo options', () => {
+  it.each(['ture', 'yes', ''])('reject --scale_rewards %j before loading anything (only true, false, 1, 0)', async (v) => {
+    const cmd = grpoCommand().exitOverride().configureOutput({ writeErr: () => {} });
+    await expect(cmd.parseAsync(['--scale_rewards', v, '--model', '/nonexistent'], { from: 'user' })).rejects.toThrow(/--scale_rewards.*true or false: got/);
+  });
+});
 
 describe('mufun grpo rollouts', () => {
   // A rollout must be the answer chat would give to the same prompt: a prompt that differs (a lone

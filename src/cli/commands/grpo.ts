@@ -21,6 +21,11 @@ const num = (what: string, check: (n: number) => boolean = Number.isFinite) => (
   return n;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
+const bool = (v: string) => {
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new InvalidArgumentError(`true or false: got ${v}`);
+};
 
 export function grpoCommand(): Command {
   const cmd = new Command('grpo')
@@ -39,7 +44,7 @@ export function grpoCommand(): Command {
     .option('--max_completion_length <n>', 'tokens per completion at most (default 256)', parseThreads, 256)
     .option('--num_iterations <n>', 'optimizer steps per rollout batch, TRL\'s μ (default 1)', parseThreads, 1)
     .addOption(new Option('--loss_type <type>', 'loss reduction: bnpo (TRL default, what MuFun ran), grpo, dr_grpo').choices([...GRPO_LOSS_TYPES]).default('bnpo'))
-    .option('--scale_rewards <bool>', 'divide advantages by the group std (default true)', (v) => v !== 'false' && v !== '0', true)
+    .option('--scale_rewards <bool>', 'divide advantages by the group std (default true)', bool, true)
     .option('--log_completions', 'write every rollout (completion, rewards, advantage) to completions.jsonl in the output folder')
     .option('--reward <name:weight>', 'a reward and its weight (repeatable): answer, choice, wer, format, or a .js/.mjs module path (default answer:1)', collect, []);
   addTrainOptions(cmd);
