@@ -35,11 +35,14 @@ for (const [split, name] of [[prompts, "prompts"], ["test", "test"]]) {
   fs.writeFileSync(`${out}-${name}.json`, JSON.stringify(xs));
 }' "$WORK/data" "$OUT" "$TASKS" "$PROMPTS"
 
-mufun eval --model "$MODEL" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$OUT-before.json"
+# An eval is skipped when its report exists (as GRPO is when its model does): written whole, to a
+# temporary name first, so a stopped eval is not taken for a finished one.
+evaluate() { [ -s "$2" ] || { mufun eval --model "$1" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$2.part" && mv "$2.part" "$2"; }; }
+evaluate "$MODEL" "$OUT-before.json"
 [ -f "$OUT/final/model.safetensors" ] || mufun grpo --model "$MODEL" --data "$OUT-prompts.json" --audio-folder "$WORK/data/audio" \
   --tune_type_vision_tower frozen --learning_rate "$LR" --lr_scheduler_type constant --warmup_ratio 0 \
   --num_generations 8 --per_device_train_batch_size 8 --gradient_accumulation_steps "$PER_STEP" --max_steps "$STEPS" \
   --temperature 1 --max_completion_length 8 --beta "$BETA" --reward "$REWARD" --save_steps "$STEPS" \
   --model_max_length 512 --seed 1 --threads "$THREADS" --output_dir "$OUT" --log_completions
-mufun eval --model "$OUT/final" --data "$OUT-test.json" --audio-folder "$WORK/data/audio" --json > "$OUT-after.json"
+evaluate "$OUT/final" "$OUT-after.json"
 node recipes/mufun-nano/grpo-summary.mjs "$OUT"
