@@ -1,6 +1,7 @@
 // Audio-in speed, next to its baselines from the same run: log-mel ms per 30 s clip (ours,
 // WebAssembly SIMD on two threads, vs torch_mufun.py's `log_mel`, torch.stft), and decode + resample to 16 kHz of a
-// 4-minute 44.1 kHz stereo mp3 (made here with ffmpeg or lame), vs ffmpeg doing the same.
+// 4-minute 44.1 kHz stereo mp3 (made here with ffmpeg or lame), vs ffmpeg doing the same; and of
+// short clips (10 s wav, flac), where a decoder thread's start would cost more than decoding.
 // The machine's load is printed too: on a shared machine timings move with it, so the log-mels
 // take turns (ours, PyTorch's, five rounds) rather than running one after the other.
 import { spawn, spawnSync } from 'node:child_process';
@@ -119,6 +120,31 @@ function makeMp3(dir: string, seconds: number): { path: string; encoder: string 
   return { error: 'no mp3 encoder (apt-get install ffmpeg, or lame)' };
 }
 
+/**
+ * Short files, as training, eval and a library's clips are: a 10 s 16 kHz mono WAV (synth-data's)
+ * and a 10 s 44.1 kHz stereo flac, loaded to 16 kHz as loadAudio chooses (in the caller's thread,
+ * below WORKER_MIN_BYTES), in a worker (what it did for every file before), and by an ffmpeg pipe.
+ */
+async function clipBench(dir: string, ffmpeg: boolean): Promise<Record<string, unknown>> {
+  const [L, R] = testSignal(10);
+  const wav = join(dir, 'clip.wav'), stereo = join(dir, 'clip-44k.wav'), flac = join(dir, 'clip.flac');
+  writeFileSync(wav, encodeWav([L.subarray(0, 160000)], 16000));
+  writeFileSync(stereo, encodeWav([L, R], 44100));
+  const files: [string, string][] = [['wav_16k_mono_10s', wav]];
+  if (ffmpeg && spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', stereo, flac]).status === 0) files.push(['flac_44k_stereo_10s', flac]);
+  const out: Record<string, unknown> = {};
+  for (const [name, path] of files) {
+    const ms = (fn: () => Promise<unknown>) => bestMs(fn, 5, false).then((x) => Number(x.toFixed(2)));
+    out[name] = {
+      bytes: statSync(path).size,
+      ours_ms: await ms(() => loadAudio(path)),
+      ours_in_a_worker_ms: await ms(() => loadAudio(path, { worker: true })),
+      ffmpeg_to_16k_ms: ffmpeg ? await ms(async () => spawnSync('ffmpeg', ['-loglevel', 'error', '-i', path, '-ac', '1', '-ar', '16000', '-f', 'f32le', '-'], { maxBuffer: 1 << 26 })) : null,
+    };
+  }
+  return out;
+}
+
 /** Best of reps runs, no warm-up: decoding is timed as a user meets it. */
 const bestMsCold = (fn: () => Promise<unknown>, reps = 3) => bestMs(fn, reps, false);
 
@@ -145,6 +171,7 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
   // ---- mp3 decode + resample
   const dir = mkdtempSync(join(tmpdir(), 'mufun-bench-audio-'));
   let mp3: Record<string, unknown>;
+  let clips: Record<string, unknown> = {};
   try {
     const made = makeMp3(dir, o.seconds);
     if ('error' in made) mp3 = made;
@@ -183,6 +210,7 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
         goal_under_ms: 1000, meets_goal: total < 1000, meets_goal_with_thread_start: firstFile < 1000,
       };
     }
+    clips = await clipBench(dir, o.baseline && has('ffmpeg'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -203,5 +231,6 @@ export async function audioBench(o: AudioBenchOptions): Promise<Record<string, u
       pytorch: torch === null ? null : 'info' in torch ? torch.info : torch,
     },
     mp3,
+    clips,
   };
 }

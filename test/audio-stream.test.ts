@@ -1,7 +1,8 @@
 // Streaming: the block resampler (ONNX Runtime convolutions) equals the one-shot loop to float
 // rounding, loadAudio (decode -> cut at the native rate -> resample) equals doing the same steps
 // on whole arrays, memory stays bounded on a long file, progress is reported; and waveform peaks.
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createHook } from 'node:async_hooks';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -254,5 +255,35 @@ describe.skipIf(!existsSync(DIST_LOAD))('decoding in a worker thread (compiled b
     expect((e as { name: string }).name).toBe('AudioError');
     expect((e as { code: string }).code).toBe('truncated');
     expect((e as Error).message).toContain('cut.flac');
+  });
+
+  it('starts a worker only where one pays: for compressed files of WORKER_MIN_BYTES or more, never for PCM', async () => {
+    const dist = (await import(pathToFileURL(DIST_LOAD).href)) as typeof import('../src/model/audio/load.js');
+    const big = (ext: string) => {
+      const f = join(tmp, `noise-20s.${ext}`); // noise does not compress: well over 1 MB either way
+      execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'anoisesrc=d=20:r=44100', '-ac', '2', f]);
+      return f;
+    };
+    const [bigFlac, bigWav] = [big('flac'), big('wav')];
+    expect(statSync(bigFlac).size).toBeGreaterThan(dist.WORKER_MIN_BYTES);
+    expect(statSync(join(AUDIO, 'tone.flac')).size).toBeLessThan(dist.WORKER_MIN_BYTES);
+    let workers = 0;
+    const hook = createHook({ init: (_id, type) => { if (type === 'WORKER') workers++; } }).enable();
+    const startsWorker = async (file: string, worker?: boolean) => {
+      const before = workers;
+      const got = await dist.loadAudio(file, { worker });
+      expect(firstDiff(got.pcm, (await loadAudio(file, { worker: false })).pcm), file).toBe(-1);
+      return workers > before;
+    };
+    try {
+      expect(await startsWorker(join(AUDIO, 'tone.wav'))).toBe(false);
+      expect(await startsWorker(bigWav)).toBe(false);
+      expect(await startsWorker(join(AUDIO, 'tone.flac'))).toBe(false);
+      expect(await startsWorker(bigFlac)).toBe(true);
+      expect(await startsWorker(join(AUDIO, 'tone.wav'), true)).toBe(true); // asked for
+      expect(await startsWorker(bigFlac, false)).toBe(false);
+    } finally {
+      hook.disable();
+    }
   });
 });
