@@ -1,6 +1,7 @@
 // Datasets in Chromium through `mufun serve`: create a dataset, add a passage selected in the
 // Player, label items by keyboard with a multiple-choice template, fix a caption by hand, split,
 // export MuFun's JSON, and import it back (plus a malformed file and a sample with missing audio).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
@@ -169,5 +170,34 @@ test('label passages by keyboard, split, export and import MuFun JSON', async ({
   await page.getByRole('button', { name: 'Random split' }).click();
   await expect(page.getByRole('status', { name: 'Dataset counts' })).toContainText('2 items · 1 train · 1 eval');
   await shot(page, 'datasets-split');
+  expect(pageErrors).toEqual([]);
+});
+
+test('generate a labelled synthetic dataset from the page', async ({ page }) => {
+  test.skip(spawnSync('fluidsynth', ['--version']).status !== 0, 'fluidsynth is not installed (apt-get install fluidsynth fluid-soundfont-gm)');
+  watchPageErrors(page, pageErrors);
+  await page.goto(serve.url);
+  await gotoPage(page, 'Datasets');
+  await page.getByText('Generate synthetic music').click();
+  const form = page.getByRole('form', { name: 'Generate synthetic music' });
+  const folder = join(tempDir('synth'), 'clips');
+  await form.getByRole('textbox', { name: 'Name of the new dataset' }).fill('Synth demo');
+  await form.getByRole('spinbutton', { name: 'Clips' }).fill('10');
+  await form.getByRole('spinbutton', { name: 'Seconds each' }).fill('2');
+  await form.getByRole('textbox', { name: 'Folder for the clips' }).fill(folder);
+  await form.getByRole('button', { name: 'Generate' }).click();
+  // done: the new dataset is opened, its items on the rendered clips, train and eval
+  await expect(form.getByRole('status', { name: 'Synthesis progress' })).toContainText('Made Synth demo', { timeout: 60_000 });
+  await expect(form.getByRole('status', { name: 'Synthesis progress' })).toContainText(join(folder, 'test.json'));
+  await expect(page.getByRole('heading', { level: 3, name: 'Synth demo' })).toBeVisible();
+  const train = JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as unknown[];
+  const val = JSON.parse(readFileSync(join(folder, 'val.json'), 'utf8')) as unknown[];
+  await expect(page.getByRole('status', { name: 'Dataset counts' })).toContainText(`${train.length + val.length} items · ${train.length} train · ${val.length} eval`);
+  await expect(rows(page)).toHaveCount(train.length + val.length);
+  await shot(page, 'datasets-synthetic');
+
+  // a second one by the same name is refused before anything is rendered
+  await form.getByRole('button', { name: 'Generate' }).click();
+  await expect(form.getByRole('alert')).toContainText('a dataset named "Synth demo" already exists');
   expect(pageErrors).toEqual([]);
 });

@@ -1,8 +1,10 @@
-// `mufun dataset` on a catalog file: import with an audio root, list, show problems, split, export.
+// `mufun dataset` on a catalog file: import with an audio root, list, show problems, split, export;
+// synth (needs fluidsynth and fluid-soundfont-gm).
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { datasetCommand } from '../src/cli/commands/dataset.js';
+import { findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
 import { tmp, writeWav } from './helpers/datasets.js';
 
 let root: string;
@@ -64,5 +66,20 @@ describe('mufun dataset', () => {
     const evalSet = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
     expect(train.length + evalSet.length).toBe(4);
     expect(train[0]).toMatchObject({ audio: expect.stringMatching(/^clips\/c\d\.wav$/), time: [0, 0.5] });
+  });
+});
+
+describe.skipIf(fluidsynthVersion() === null || findSoundfont() === null)('mufun dataset synth', () => {
+  it('renders synthetic music into a new dataset beside the catalog, as the Datasets page does', async () => {
+    const catalog = join(tmp('cli-synth'), 'catalog.sqlite');
+    const r = await run('synth', 'Synth CLI', '--clips', '10', '--seconds', '2', '--seed', '4', '--db', catalog);
+    const folder = join(dirname(catalog), 'synthetic', 'synth-cli');
+    expect(r.out).toMatch(/^made Synth CLI \(id 1\): \d+ train and \d+ eval items from 10 clips; the test split is in /);
+    expect(r.out).toContain(join(folder, 'test.json'));
+    expect(r.err).toContain('clips 10/10');
+    const train = JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as unknown[];
+    expect((await run('list', '--db', catalog)).out).toMatch(new RegExp(`^1\\tSynth CLI\\t\\d+ items \\(${train.length} train, \\d+ eval\\)$`));
+    // the name is taken now: refused before rendering
+    await expect(run('synth', 'Synth CLI', '--clips', '2', '--db', catalog)).rejects.toThrow('a dataset named "Synth CLI" already exists');
   });
 });

@@ -17,7 +17,7 @@ import { type ClipPlan, effectiveChordShare, generateDataset, planSplit, splitCo
 import { type MidiEvent, keySignatureSharps, readMidi, vlq, writeMidi } from '../src/synth/midi.js';
 import { Prng, balancedClass } from '../src/synth/prng.js';
 import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel, bindingQuestion } from '../src/synth/questions.js';
-import { DEBIAN_PACKAGES, SAMPLE_RATE, findSoundfont, fluidsynthVersion, renderMidi, setupRenderer } from '../src/synth/render.js';
+import { DEBIAN_PACKAGES, SAMPLE_RATE, findSoundfont, fluidsynthVersion, pool, renderMidi, setupRenderer } from '../src/synth/render.js';
 import { CHORD_INTERVALS, SCALES, chordPitchClasses } from '../src/synth/theory.js';
 
 const ALL = [...TASKS];
@@ -103,6 +103,35 @@ describe('MIDI writer', () => {
     expect(keySignatureSharps(9, true)).toBe(0); // A minor
     expect(keySignatureSharps(0, true)).toBe(-3); // C minor
     expect(keySignatureSharps(6, false)).toBe(6); // F# major
+  });
+});
+
+describe('pool (renders a few clips at once)', () => {
+  const tick = () => new Promise((r) => setTimeout(r, 2));
+  it('runs at most `jobs` tasks at once and returns results in task order', async () => {
+    let running = 0, most = 0;
+    const out = await pool(3, 10, async (i) => {
+      most = Math.max(most, ++running);
+      await tick();
+      running--;
+      return i * i;
+    });
+    expect(out).toEqual([0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    expect(most).toBe(3);
+  });
+
+  it('after a failure starts nothing new, and rejects only once the running tasks have ended', async () => {
+    const started: number[] = [], ended: number[] = [];
+    const p = pool(3, 20, async (i) => {
+      started.push(i);
+      await tick();
+      if (i === 1) throw new Error('clip 1 broke');
+      await tick();
+      ended.push(i);
+    });
+    await expect(p).rejects.toThrow('clip 1 broke');
+    expect(started).toEqual([0, 1, 2]);
+    expect(ended.sort()).toEqual([0, 2]); // both finished before the rejection
   });
 });
 

@@ -152,6 +152,36 @@ export interface TemplateArgs {
   task?: string | null;
 }
 
+/** What the studio's form and `mufun dataset synth` start from. */
+export const SYNTHESIS_DEFAULTS = { clips: 50, seconds: 10, seed: 1 } as const;
+
+/** A synthetic music data set to render (src/synth) and import as a new dataset. */
+export interface SynthesisArgs {
+  /** The new dataset's name. */
+  name: string;
+  clips: number;
+  /** Seconds per clip. */
+  seconds: number;
+  seed: number;
+  /** Where the clips, MIDI files and MuFun JSON go (default: a folder named after the dataset beside the catalog). */
+  outDir?: string;
+}
+
+export interface SynthesisProgress {
+  runId: number;
+  name: string;
+  outDir: string;
+  /** rendering the clips, importing them into the catalog, then one of the last three */
+  phase: 'rendering' | 'importing' | 'done' | 'failed' | 'cancelled';
+  /** clips rendered or found already there, of total */
+  done: number;
+  total: number;
+  /** the new dataset (when done) */
+  datasetId: number | null;
+  /** why it failed, or what was made */
+  message: string | null;
+}
+
 /** name → { args, result } */
 export interface DatasetCalls {
   'datasets.list': { args: NoArgs; result: Dataset[] };
@@ -192,6 +222,16 @@ export interface DatasetCalls {
   'datasets.export': { args: { id: number; outDir: string }; result: ExportResult };
   'datasets.rejects': { args: { datasetId: number }; result: DatasetReject[] };
   'datasets.clearRejects': { args: { datasetId: number }; result: { cleared: number } };
+  /**
+   * Renders a synthetic music data set with ground truth (FluidSynth; `mufun synth-data`) and
+   * imports it as a new dataset: train → train, val → eval (test.json stays in outDir, for
+   * `mufun eval`). One at a time; progress arrives as `datasets.synthesis` events.
+   */
+  'datasets.synthesize': { args: SynthesisArgs; result: SynthesisProgress };
+  /** Stops rendering before the next clip; what was rendered stays (the same settings resume). */
+  'datasets.cancelSynthesis': { args: NoArgs; result: { cancelled: boolean } };
+  /** The synthesis running, else the last one (null before any). */
+  'datasets.synthesisStatus': { args: NoArgs; result: SynthesisProgress | null };
 }
 
 const path = () => string({ nonEmpty: true, maxLength: 4096 });
@@ -284,11 +324,21 @@ export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[
   'datasets.export': object({ id: id(), outDir: path() }),
   'datasets.rejects': object({ datasetId: id() }),
   'datasets.clearRejects': object({ datasetId: id() }),
+  'datasets.synthesize': object({
+    name: name(),
+    clips: number({ integer: true, min: 1, max: 10_000 }),
+    seconds: number({ min: 1, max: 60 }),
+    seed: number({ integer: true, min: 0, max: 0xffffffff }),
+    outDir: optional(path()),
+  }),
+  'datasets.cancelSynthesis': object({}),
+  'datasets.synthesisStatus': object({}),
 };
 
 export interface DatasetEvents {
   /** A dataset or its items changed (any window, the CLI's next open sees the catalog). */
   'datasets.changed': { datasetId: number | null };
+  'datasets.synthesis': SynthesisProgress;
 }
 
-export const datasetsEventNames: (keyof DatasetEvents)[] = ['datasets.changed'];
+export const datasetsEventNames: (keyof DatasetEvents)[] = ['datasets.changed', 'datasets.synthesis'];

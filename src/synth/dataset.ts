@@ -42,6 +42,8 @@ export interface SynthDataOptions {
   /** Write specs, MIDI and JSON only (no audio; for tests and dry runs). */
   noRender?: boolean;
   onProgress?: (p: Progress) => void;
+  /** Stops before the next clip (clips already rendered stay: a re-run with the same settings resumes). */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
@@ -199,6 +201,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   let done = 0, rendered = 0;
   const report = () => o.onProgress?.({ done, total: all.length, rendered, elapsedSec: (performance.now() - t0) / 1000 });
   const stats = await pool(o.jobs ?? 2 * availableParallelism(), all.length, async (i) => {
+    o.signal?.throwIfAborted();
     const p = all[i];
     const wav = join(audioDir, `${p.spec.id}.wav`);
     let r: { rms: number; peak: number } | null = null;

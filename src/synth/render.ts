@@ -153,16 +153,27 @@ export async function renderMidi(r: Renderer, midiPath: string, wavPath: string,
   }
 }
 
-/** Runs `tasks` with at most `jobs` at once; resolves with results in task order. */
+/**
+ * Runs `tasks` with at most `jobs` at once; resolves with results in task order. After a task
+ * fails no new one starts, and the promise rejects once those running have ended (nothing is
+ * left writing behind the caller's back).
+ */
 export async function pool<T>(jobs: number, count: number, task: (i: number) => Promise<T>): Promise<T[]> {
   const out = new Array<T>(count);
-  let next = 0;
+  let next = 0, failed = false;
   const worker = async () => {
-    while (next < count) {
+    while (next < count && !failed) {
       const i = next++;
-      out[i] = await task(i);
+      try {
+        out[i] = await task(i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, count)) }, worker));
+  const ends = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(jobs, count)) }, worker));
+  const failure = ends.find((e) => e.status === 'rejected');
+  if (failure) throw failure.reason;
   return out;
 }

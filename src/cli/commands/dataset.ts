@@ -1,6 +1,7 @@
 // mufun dataset: the studio's datasets from the command line, on the same catalog as the app
 // and `mufun serve` (--db, default the app's catalog): list, show (with per-item problems),
-// import a MuFun JSON file with its audio root, export train.json/eval.json, random split.
+// import a MuFun JSON file with its audio root, export train.json/eval.json, random split, and
+// synth: synthetic music with ground truth rendered and imported, as the Datasets page does.
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Db, openCatalog } from '../../main/catalog/db.js';
@@ -8,14 +9,18 @@ import { LibraryStore } from '../../main/catalog/library.js';
 import { writeMufunDataset } from '../../main/datasets/export.js';
 import { importMufunDataset } from '../../main/datasets/import.js';
 import { randomSplit } from '../../main/datasets/split.js';
+import { planSynthesis, synthesizeDataset } from '../../main/datasets/synthesis.js';
 import { DatasetStore } from '../../main/datasets/store.js';
 import { CATALOG_FILE, userDataDir } from '../../main/paths.js';
-import type { Dataset, Split } from '../../shared/api-datasets.js';
+import { type Dataset, SYNTHESIS_DEFAULTS, type Split } from '../../shared/api-datasets.js';
+import { parsePositiveInt } from '../main.js';
 
 const DB_HELP = `the studio's catalog (default: ${join(userDataDir(), CATALOG_FILE)})`;
 
+const catalogPath = (db: string | undefined) => resolve(db ?? join(userDataDir(), CATALOG_FILE));
+
 function withCatalog<T>(db: string | undefined, fn: (db: Db) => T | Promise<T>): Promise<T> {
-  const catalog = openCatalog(resolve(db ?? join(userDataDir(), CATALOG_FILE)));
+  const catalog = openCatalog(catalogPath(db));
   return Promise.resolve()
     .then(() => fn(catalog))
     .finally(() => catalog.close());
@@ -33,6 +38,12 @@ function datasetOf(store: DatasetStore, ref: string): Dataset {
 function parseFraction(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+}
+
+function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!(n >= 1 && n <= 60)) throw new InvalidArgumentError('must be a number of seconds from 1 to 60');
   return n;
 }
 
@@ -113,6 +124,45 @@ export function datasetCommand(): Command {
           console.error(`${r.problems.length} sample${r.problems.length === 1 ? ' was' : 's were'} not imported (kept in the catalog as rejects):`);
           for (const p of r.problems) console.error(`  sample ${p.index}${p.sampleId ? ` (${p.sampleId})` : ''}: ${p.message}`);
           process.exitCode = 2;
+        }
+      }),
+    );
+
+  cmd
+    .command('synth')
+    .description(
+      'render synthetic music with ground truth (FluidSynth, as mufun synth-data) and import it as a new dataset: ' +
+        'train → train, val → eval (test.json stays in the folder, for mufun eval); the same command again resumes a stopped one',
+    )
+    .argument('<name>', "the new dataset's name")
+    .option('--clips <n>', `clips over all splits (default ${SYNTHESIS_DEFAULTS.clips})`, parsePositiveInt, SYNTHESIS_DEFAULTS.clips)
+    .option('--seconds <s>', `seconds per clip (default ${SYNTHESIS_DEFAULTS.seconds})`, parseSeconds, SYNTHESIS_DEFAULTS.seconds)
+    .option('--seed <s>', `the music's seed (default ${SYNTHESIS_DEFAULTS.seed})`, parseSeed, SYNTHESIS_DEFAULTS.seed)
+    .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
+    .option('--db <file>', DB_HELP)
+    .action((name: string, o: { clips: number; seconds: number; seed: number; out?: string; db?: string }) =>
+      withCatalog(o.db, async (db) => {
+        const plan = planSynthesis(db, catalogPath(o.db), { name, clips: o.clips, seconds: o.seconds, seed: o.seed, outDir: o.out && resolve(o.out) });
+        const ctrl = new AbortController();
+        const stop = () => {
+          console.error(`\nmufun dataset synth: stopping after the clips being rendered; the same command resumes (clips in ${plan.outDir})`);
+          ctrl.abort();
+        };
+        process.once('SIGINT', stop);
+        let last = 0;
+        try {
+          const r = await synthesizeDataset(db, new LibraryStore(db), plan, {
+            signal: ctrl.signal,
+            onProgress: (done, total) => {
+              if (done < total && performance.now() - last < 2000) return;
+              last = performance.now();
+              console.error(`clips ${done}/${total}`);
+            },
+            onImporting: () => console.error(`importing into the catalog as ${plan.name}`),
+          });
+          console.log(`made ${plan.name} (id ${r.datasetId}): ${r.summary}`);
+        } finally {
+          process.off('SIGINT', stop);
         }
       }),
     );

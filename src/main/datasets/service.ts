@@ -1,5 +1,6 @@
 // The datasets services: the handlers of the calls in src/shared/api-datasets.ts, over the
-// catalog (store.ts), the task templates (templates.ts) and MuFun's JSON files (import/export).
+// catalog (store.ts), the task templates (templates.ts), MuFun's JSON files (import/export) and
+// synthetic music made and imported (synthesis.ts).
 import { isAbsolute } from 'node:path';
 import type { ApiHandlers } from '../../shared/api.js';
 import { ServiceError } from '../../shared/api.js';
@@ -8,6 +9,7 @@ import type { ServiceDeps } from '../services.js';
 import { writeMufunDataset } from './export.js';
 import { importMufunDataset } from './import.js';
 import { randomSplit } from './split.js';
+import { SynthesisRunner } from './synthesis.js';
 import { DatasetStore, DatasetStoreError, type StoredItem } from './store.js';
 import { TemplateError, renderTemplate } from './templates.js';
 
@@ -40,6 +42,8 @@ export function datasetsHandlers(deps: ServiceDeps): Handlers {
   const { db, library, emit } = deps;
   const store = new DatasetStore(db);
   const changed = (datasetId: number | null) => emit('datasets.changed', { datasetId });
+  const synthesis = new SynthesisRunner(deps);
+  deps.onClose(() => synthesis.close());
 
   /** Segments must start inside their track (the end may not pass it either). */
   function checkAudio(audios: AudioRefArgs[]): void {
@@ -160,5 +164,9 @@ export function datasetsHandlers(deps: ServiceDeps): Handlers {
       changed(datasetId);
       return { cleared };
     },
+
+    'datasets.synthesize': async (args) => synthesis.start(args),
+    'datasets.cancelSynthesis': async () => ({ cancelled: synthesis.cancel() }),
+    'datasets.synthesisStatus': async () => synthesis.status(),
   });
 }

@@ -1,0 +1,120 @@
+// Synthetic music into the catalog (datasets.synthesize): rendered with FluidSynth, imported as a
+// new dataset (train and eval items on the rendered clips, the test split left for mufun eval),
+// with progress events; bad requests fail before anything is rendered; a cancelled run keeps its
+// clips and the same settings resume it. Rendering needs fluidsynth and fluid-soundfont-gm.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SynthesisProgress } from '../src/shared/api-datasets.js';
+import type { Studio } from '../src/main/services.js';
+import { folderName } from '../src/main/datasets/synthesis.js';
+import { findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
+import { call, studioAt, tmp } from './helpers/datasets.js';
+
+const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+
+let studio: Studio | null = null;
+afterEach(async () => {
+  await studio?.close();
+  studio = null;
+});
+
+async function finished(s: Studio): Promise<SynthesisProgress> {
+  for (let i = 0; i < 1200; i++) {
+    const p = await call(s, 'datasets.synthesisStatus', {});
+    if (p && !['rendering', 'importing'].includes(p.phase)) return p;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('synthesis did not finish');
+}
+
+describe('folder names for synthetic data sets', () => {
+  it('keep letters and digits of the dataset name, dashes between', () => {
+    expect(folderName('Synth demo #2')).toBe('synth-demo-2');
+    expect(folderName('Ünïcödé  Läbels')).toBe('unicode-labels');
+    expect(folderName('***')).toBe('synthetic');
+  });
+});
+
+describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
+  it('renders clips with ground truth and imports them as a new dataset, reporting progress', async () => {
+    const dir = tmp('synth');
+    studio = studioAt(join(dir, 'catalog.db'));
+    const events: SynthesisProgress[] = [];
+    studio.onEvent((e, p) => { if (e === 'datasets.synthesis') events.push(p as SynthesisProgress); });
+    const out = join(dir, 'clips');
+    const started = await call(studio, 'datasets.synthesize', { name: 'Synth demo', clips: 10, seconds: 2, seed: 3, outDir: out });
+    expect(started).toMatchObject({ name: 'Synth demo', outDir: out, phase: 'rendering', total: 10 });
+    const end = await finished(studio);
+    expect(end.phase, end.message ?? '').toBe('done');
+    expect(readdirSync(join(out, 'audio')).filter((f) => f.endsWith('.wav'))).toHaveLength(10);
+    expect(existsSync(join(out, 'test.json'))).toBe(true);
+    expect(end.message).toContain(join(out, 'test.json'));
+
+    const d = await call(studio, 'datasets.get', { id: end.datasetId! });
+    expect(d.name).toBe('Synth demo');
+    expect(d.description).toContain('labels.jsonl');
+    const trainSamples = JSON.parse(readFileSync(join(out, 'train.json'), 'utf8')) as unknown[];
+    const valSamples = JSON.parse(readFileSync(join(out, 'val.json'), 'utf8')) as unknown[];
+    expect(d.counts).toMatchObject({ train: trainSamples.length, eval: valSamples.length, invalid: 0 });
+    // every item's audio is one of the rendered clips, as a catalogued, readable track
+    const items = await call(studio, 'datasets.items', { datasetId: d.id });
+    const { tracks } = await call(studio, 'tracks.list', { limit: 5000 });
+    const byId = new Map(tracks.map((t) => [t.id, t]));
+    for (const it of items) {
+      const t = byId.get(it.audios[0].trackId)!;
+      expect(t.path.startsWith(join(out, 'audio'))).toBe(true);
+      expect(t.durationSec).toBeCloseTo(2, 1);
+    }
+    expect(items.find((i) => i.split === 'eval')!.turns[1].value).toMatch(/^[A-Z]\. /); // multiple choice, MuCUE's answer form
+
+    const phases = events.map((e) => e.phase);
+    expect(phases[0]).toBe('rendering');
+    expect(phases).toContain('importing');
+    expect(phases.at(-1)).toBe('done');
+    expect(events.filter((e) => e.phase === 'rendering').at(-1)!.done).toBe(10);
+  });
+
+  it('refuses a taken name, a relative folder and a second run at once, before rendering anything', async () => {
+    const dir = tmp('synth-bad');
+    studio = studioAt(join(dir, 'catalog.db'));
+    await call(studio, 'datasets.create', { name: 'Taken' });
+    await expect(call(studio, 'datasets.synthesize', { name: 'Taken', clips: 2, seconds: 1, seed: 0, outDir: join(dir, 'a') })).rejects.toThrow(/invalid-args: a dataset named "Taken" already exists/);
+    await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, outDir: 'rel/dir' })).rejects.toThrow(/invalid-args: .*relative/);
+    await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 0, seconds: 1, seed: 0 })).rejects.toThrow(/invalid-args: .*clips/);
+    expect(existsSync(join(dir, 'a'))).toBe(false);
+
+    await call(studio, 'datasets.synthesize', { name: 'First', clips: 4, seconds: 1, seed: 0, outDir: join(dir, 'first') });
+    await expect(call(studio, 'datasets.synthesize', { name: 'Second', clips: 2, seconds: 1, seed: 0, outDir: join(dir, 'second') })).rejects.toThrow(/failed: .*"First" is being made/);
+    expect((await finished(studio)).phase).toBe('done');
+  });
+
+  it('a cancelled run keeps its clips, and the same settings finish it without rendering them again', async () => {
+    const dir = tmp('synth-cancel');
+    studio = studioAt(join(dir, 'catalog.db'));
+    const out = join(dir, 'clips');
+    const args = { name: 'Resumed', clips: 40, seconds: 2, seed: 5, outDir: out };
+    let cancelled = false;
+    studio.onEvent((e, p) => {
+      if (e === 'datasets.synthesis' && (p as SynthesisProgress).done >= 4 && !cancelled) {
+        cancelled = true;
+        void call(studio!, 'datasets.cancelSynthesis', {});
+      }
+    });
+    await call(studio, 'datasets.synthesize', args);
+    const stopped = await finished(studio);
+    expect(stopped.phase).toBe('cancelled');
+    expect(stopped.message).toMatch(/the same settings resume/);
+    const kept = readdirSync(join(out, 'audio')).filter((f) => f.endsWith('.wav'));
+    expect(kept.length).toBeGreaterThanOrEqual(4);
+    expect(kept.length).toBeLessThan(40);
+    expect(await call(studio, 'datasets.list', {})).toEqual([]); // nothing half-imported
+
+    const mtimes = new Map(kept.map((f) => [f, statSync(join(out, 'audio', f)).mtimeMs]));
+    await call(studio, 'datasets.synthesize', args);
+    const end = await finished(studio);
+    expect(end.phase, end.message ?? '').toBe('done');
+    expect(readdirSync(join(out, 'audio')).filter((f) => f.endsWith('.wav'))).toHaveLength(40);
+    for (const [f, t] of mtimes) expect(statSync(join(out, 'audio', f)).mtimeMs, `${f} rendered again`).toBe(t);
+  });
+});
