@@ -25,8 +25,14 @@ export default defineConfig({
       // Dependencies stay in node_modules (externalizeDeps); native ones must never be bundled.
       externalizeDeps: true,
       rollupOptions: {
-        // The chat worker is its own entry, built next to index.js (see src/main/index.ts).
-        input: { index: resolve('src/main/index.ts'), 'chat-worker': resolve('src/main/chat/worker.ts') },
+        // Each worker the services start is its own entry, built next to index.js, where the
+        // services look for it (see src/main/index.ts, and trainingWorkerUrl, convertWorkerUrl).
+        input: {
+          index: resolve('src/main/index.ts'),
+          'chat-worker': resolve('src/main/chat/worker.ts'),
+          'training-worker': resolve('src/main/training/worker.ts'),
+          'convert-worker': resolve('src/main/convert/worker.ts'),
+        },
         external: ['onnxruntime-node', 'better-sqlite3', /\.node$/],
       },
     },
