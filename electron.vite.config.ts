@@ -26,12 +26,13 @@ export default defineConfig({
       externalizeDeps: true,
       rollupOptions: {
         // Each worker the services start is its own entry, built next to index.js, where the
-        // services look for it (see src/main/index.ts, and trainingWorkerUrl, convertWorkerUrl).
+        // services look for it (see src/main/index.ts, and trainingWorkerUrl, convertWorkerUrl, evalWorkerUrl).
         input: {
           index: resolve('src/main/index.ts'),
           'chat-worker': resolve('src/main/chat/worker.ts'),
           'training-worker': resolve('src/main/training/worker.ts'),
           'convert-worker': resolve('src/main/convert/worker.ts'),
+          'eval-worker': resolve('src/main/evals/worker.ts'),
         },
         external: ['onnxruntime-node', 'better-sqlite3', /\.node$/],
       },

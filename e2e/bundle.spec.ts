@@ -12,8 +12,8 @@ const MAIN = join(ROOT, 'out', 'main');
 test('every worker the desktop main process starts is in the bundle and loads', async () => {
   const index = readFileSync(join(MAIN, 'index.js'), 'utf8');
   const named = [...new Set([...index.matchAll(/["'`]\.\/([\w-]+-worker\.js)["'`]/g)].map((m) => m[1]))].sort();
-  // chat, model conversion, training: the services' own workers
-  expect(named).toEqual(expect.arrayContaining(['chat-worker.js', 'convert-worker.js', 'training-worker.js']));
+  // chat, model conversion, evaluation, training: the services' own workers
+  expect(named).toEqual(expect.arrayContaining(['chat-worker.js', 'convert-worker.js', 'eval-worker.js', 'training-worker.js']));
   for (const file of named) {
     expect(existsSync(join(MAIN, file)), `out/main/${file}`).toBe(true);
     // without its workerData a worker loads its modules and ends: an unresolved import fails here

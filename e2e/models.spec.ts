@@ -1,10 +1,13 @@
 // The Models page in Chromium through `mufun serve`: the embedded model's memory estimate, a
 // folder that is not a MuFun checkpoint refused, a small MuFun folder converted to int4 with
-// progress reaching the page, listed with its estimate, chosen for chat, and chat answering with it.
+// progress reaching the page, listed with its estimate, chosen for chat, and chat answering with it;
+// an evaluation of the chat model on a MuFun JSON file, per task and answer by answer.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
 import type { Conversion } from '../src/shared/api-models.js';
 import { gotoPage, shot } from './flows.js';
-import { type Serve, api, startServe, tempDir, tinyChatModel, watchPageErrors } from './helpers.js';
+import { type Serve, api, startServe, tempDir, tinyChatModel, watchPageErrors, writeMusic } from './helpers.js';
 
 let serve: Serve;
 let model: string;
@@ -81,5 +84,51 @@ test('convert a MuFun folder to int4, see it listed with its memory estimate, an
   const answer = page.getByRole('article', { name: 'Answer' }).last();
   await expect(answer.locator('footer')).toContainText('Tiny-int4', { timeout: 30_000 });
   await expect(answer.locator('footer')).toContainText('6 tokens');
+  expect(pageErrors).toEqual([]);
+});
+
+test('evaluate a model on a MuFun JSON file: accuracy per task, every answer', async ({ page }) => {
+  watchPageErrors(page, pageErrors);
+  // four questions on two tones, two tasks, in MuFun's format
+  const music = writeMusic();
+  const q = (id: string, audio: string, task: string, question: string, answer: string) => ({
+    id, audio, task, conversations: [{ from: 'human', value: `<audio>\n${question}` }, { from: 'gpt', value: answer }],
+  });
+  const file = join(music, 'questions.json');
+  writeFileSync(file, JSON.stringify([
+    q('blues-instrument', 'Blues riff.wav', 'instrument', 'Which instrument family plays? (choose from: A. strings, B. brass)', 'A. strings'),
+    q('blues-tempo', 'Blues riff.wav', 'tempo', 'How fast is it? (choose from: A. slow, B. fast)', 'A. slow'),
+    q('chords-instrument', 'session/Chords.wav', 'instrument', 'Which instrument family plays? (choose from: A. strings, B. brass)', 'B. brass'),
+    q('chords-tempo', 'session/Chords.wav', 'tempo', 'How fast is it? (choose from: A. slow, B. fast)', 'B. fast'),
+  ]));
+  await page.goto(serve.url);
+  await gotoPage(page, 'Models');
+  const form = page.getByRole('form', { name: 'Evaluate a model' });
+  await form.getByRole('combobox', { name: 'Questions' }).selectOption({ label: 'A MuFun JSON file…' });
+  await form.getByRole('textbox', { name: 'JSON file' }).fill(join(music, 'nope.json'));
+  await form.getByRole('button', { name: 'Evaluate' }).click();
+  await expect(page.getByRole('alert')).toContainText(`no question file at ${join(music, 'nope.json')}`);
+
+  await form.getByRole('textbox', { name: 'JSON file' }).fill(file);
+  await form.getByRole('button', { name: 'Evaluate' }).click();
+  const row = page.getByRole('table', { name: 'Evaluations' }).locator('tbody > tr').first();
+  await expect(row).toContainText('questions.json');
+  await expect(row).toContainText('done', { timeout: 60_000 });
+  // opened on start: per task, then overall, with chance next to each
+  const perTask = page.getByRole('table', { name: 'Accuracy per task' });
+  await expect(perTask.locator('tbody tr')).toHaveCount(3);
+  await expect(perTask.locator('tbody tr').nth(0)).toContainText('instrument');
+  await expect(perTask.locator('tbody tr').nth(1)).toContainText('tempo');
+  await expect(perTask.locator('tbody tr').nth(2)).toContainText(/overall\s*4\s*\d+\.\d %\s*50\.0 %/);
+  await page.getByRole('button', { name: 'Show the 4 answers' }).click();
+  const answers = page.getByRole('table', { name: 'Answers' }).locator('tbody tr');
+  await expect(answers).toHaveCount(4);
+  await expect(answers.first()).toContainText('blues-instrument');
+  await shot(page, 'models-evaluation');
+
+  // the table's accuracy is what the answers say
+  const saved = await api<{ id: number; overall: { correct: number } }[]>(serve, 'models.evaluations', {});
+  const marks = await answers.locator('td:last-child').allTextContents();
+  expect(marks.filter((m) => m === '✓').length).toBe(saved[0].overall.correct);
   expect(pageErrors).toEqual([]);
 });

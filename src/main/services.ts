@@ -31,6 +31,7 @@ import { DEFAULT_MEL_BINS, trackSpectrogram } from './spectrogram.js';
 import { datasetsHandlers } from './datasets/service.js';
 import { trainingHandlers } from './training/service.js';
 import { modelsHandlers } from './convert/service.js';
+import { evaluationsHandlers } from './evals/service.js';
 import type { Db } from './catalog/db.js';
 
 export interface ServiceContext {
@@ -44,6 +45,8 @@ export interface ServiceContext {
   trainingWorkerUrl?: URL;
   /** The compiled conversion worker (src/main/convert/worker.ts); default: next to the chat worker. */
   convertWorkerUrl?: URL;
+  /** The compiled evaluation worker (src/main/evals/worker.ts); default: next to the chat worker. */
+  evalWorkerUrl?: URL;
   /** A model folder given on the command line (`mufun serve --model`), before MUFUN_MODEL. */
   modelDir?: string;
   /** Where the embedded default model lives, when not the engine's resources/ folder. */
@@ -260,6 +263,7 @@ export function createServices(ctx: ServiceContext): Studio {
     ...datasetsHandlers(deps),
     ...trainingHandlers(deps),
     ...modelsHandlers(deps),
+    ...evaluationsHandlers(deps),
   };
 
   return {

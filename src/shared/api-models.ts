@@ -1,7 +1,8 @@
 // The models part of the API contract (see api.ts): installing models into the studio (a
 // Hugging Face MuFun folder converted by `mufun convert`'s engine, with progress, in a worker),
-// the installed models, and memory estimates. api.ts merges these tables into its own.
-import { type Check, id, object, oneOf, optional, string } from './check.js';
+// the installed models, memory estimates, and evaluations (`mufun eval` on a dataset, kept in
+// the catalog). api.ts merges these tables into its own.
+import { type Check, CheckError, id, nullable, number, object, oneOf, optional, string } from './check.js';
 
 // ── Data types ──────────────────────────────────────────────────────────────
 
@@ -65,6 +66,57 @@ export interface InstalledModel {
   problem: string | null;
 }
 
+/** What an evaluation asks: a studio dataset's split, or a MuFun JSON file (audio relative to audioFolder, default its folder). */
+export type EvaluationSource =
+  | { type: 'dataset'; datasetId: number; split: 'train' | 'eval' }
+  | { type: 'file'; dataPath: string; audioFolder?: string | null };
+
+export type EvaluationStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+/** One task's (or all tasks') multiple-choice accuracy, as `mufun eval` reports it. */
+export interface EvaluationScore {
+  task: string;
+  samples: number;
+  correct: number;
+  accuracy: number;
+  /** mean of 1/options; null when no sample lists options */
+  chance: number | null;
+  /** always answering the most frequent reference answer */
+  majority: { answer: string; count: number; accuracy: number };
+  /** answers that named no option (counted wrong) */
+  unmatched: number;
+}
+
+export interface Evaluation {
+  id: number;
+  /** The model folder. */
+  model: string;
+  modelName: string;
+  sourceLabel: string;
+  status: EvaluationStatus;
+  /** samples answered, of total */
+  done: number;
+  total: number;
+  /** per task, then overall; over the samples answered so far (all of them when done) */
+  tasks: EvaluationScore[];
+  overall: EvaluationScore | null;
+  /** samples left out (audio missing, broken turns), with the reason */
+  skipped: { id: string; message: string }[];
+  error: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
+/** One answered sample of an evaluation. */
+export interface EvaluationAnswer {
+  id: string;
+  task: string;
+  question: string;
+  reference: string;
+  prediction: string;
+  correct: boolean;
+}
+
 // ── Calls ───────────────────────────────────────────────────────────────────
 
 /** name → { args, result } */
@@ -82,7 +134,23 @@ export interface ModelCalls {
   'models.cancelConvert': { args: { id: number }; result: Conversion };
   /** This session's conversions, newest first. */
   'models.conversions': { args: Record<string, never>; result: Conversion[] };
+  /**
+   * Answers every multiple-choice sample of the source by greedy generation and scores it per
+   * task (as `mufun eval`), in a worker; progress comes as `models.evaluation` events. One at a
+   * time. model: a model folder, or null for the one chat uses.
+   */
+  'models.evaluate': { args: { model: string | null; source: EvaluationSource; limit?: number }; result: Evaluation };
+  /** Stops a running evaluation; what it answered so far stays, scored. */
+  'models.cancelEvaluation': { args: { id: number }; result: Evaluation };
+  /** Every evaluation in the catalog, newest first. */
+  'models.evaluations': { args: Record<string, never>; result: Evaluation[] };
+  /** An evaluation's answers, in sample order. */
+  'models.evaluationAnswers': { args: { id: number }; result: EvaluationAnswer[] };
+  'models.deleteEvaluation': { args: { id: number }; result: { deleted: boolean } };
 }
+
+/** The calls about evaluations (served by src/main/evals; the rest by the models service). */
+export type EvaluationCallName = 'models.evaluate' | 'models.cancelEvaluation' | 'models.evaluations' | 'models.evaluationAnswers' | 'models.deleteEvaluation';
 
 const path = () => string({ nonEmpty: true, maxLength: 4096 });
 
@@ -92,6 +160,20 @@ export const modelsArgChecks: { [N in keyof ModelCalls]: Check<ModelCalls[N]['ar
   'models.convert': object({ source: path(), dtype: oneOf(CONVERT_DTYPE_NAMES), name: optional(string({ maxLength: 200 })) }),
   'models.cancelConvert': object({ id: id() }),
   'models.conversions': object({}),
+  'models.evaluate': object({
+    model: nullable(path()),
+    source: ((value, at) => {
+      const type = (value as { type?: unknown } | null)?.type;
+      if (type === 'dataset') return object({ type: oneOf(['dataset'] as const), datasetId: id(), split: oneOf(['train', 'eval'] as const) })(value, at);
+      if (type === 'file') return object({ type: oneOf(['file'] as const), dataPath: path(), audioFolder: optional(nullable(path())) })(value, at);
+      throw new CheckError(`${at}.type`, 'expected "dataset" (a studio dataset) or "file" (a MuFun JSON file)');
+    }) as Check<EvaluationSource>,
+    limit: optional(number({ integer: true, min: 1, max: 1_000_000 })),
+  }),
+  'models.cancelEvaluation': object({ id: id() }),
+  'models.evaluations': object({}),
+  'models.evaluationAnswers': object({ id: id() }),
+  'models.deleteEvaluation': object({ id: id() }),
 };
 
 // ── Events ──────────────────────────────────────────────────────────────────
@@ -99,6 +181,8 @@ export const modelsArgChecks: { [N in keyof ModelCalls]: Check<ModelCalls[N]['ar
 export interface ModelEvents {
   /** A conversion started, moved on, finished, failed or was cancelled. */
   'models.conversion': Conversion;
+  /** An evaluation started, answered more samples, finished, failed or was stopped. */
+  'models.evaluation': Evaluation;
 }
 
-export const modelsEventNames: (keyof ModelEvents)[] = ['models.conversion'];
+export const modelsEventNames: (keyof ModelEvents)[] = ['models.conversion', 'models.evaluation'];

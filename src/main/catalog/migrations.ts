@@ -1,6 +1,7 @@
 // The catalog's schema, as numbered migrations: each runs once, in order, in one transaction,
 // and PRAGMA user_version records the last one applied. Never edit a shipped migration; add one.
 import { DATASET_MIGRATION } from '../datasets/schema.js';
+import { EVALUATION_MIGRATION } from '../evals/schema.js';
 import { TRAINING_MIGRATION } from '../training/schema.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -90,4 +91,6 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (track_id, mel_bins)
   );
   `,
+  // 5: evaluations (per-task accuracy of a model on a dataset) — see evals/schema.ts
+  EVALUATION_MIGRATION,
 ];

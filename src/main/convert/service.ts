@@ -9,7 +9,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ApiHandlers } from '../../shared/api.js';
 import { ServiceError } from '../../shared/api.js';
-import type { Conversion, ConvertDtypeName, InstalledModel, ModelCalls } from '../../shared/api-models.js';
+import type { Conversion, ConvertDtypeName, EvaluationCallName, InstalledModel, ModelCalls } from '../../shared/api-models.js';
 import { describeModel } from '../../model/describe.js';
 import { MANIFEST, isConverted, readManifest } from '../../model/converted.js';
 import { estimateMemory } from '../memory.js';
@@ -60,7 +60,7 @@ async function checkSource(source: string): Promise<number> {
   return parameters;
 }
 
-export function modelsHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof ModelCalls> {
+export function modelsHandlers(deps: ServiceDeps): Pick<ApiHandlers, Exclude<keyof ModelCalls, EvaluationCallName>> {
   const { ctx, emit } = deps;
   const root = modelsRoot(ctx.dbPath);
   const workerUrl = convertWorkerUrl(ctx);

@@ -5,6 +5,7 @@
 // the loader would reject; files are written whole (a temporary file renamed into place).
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse, resolve, sep } from 'node:path';
+import type { Split } from '../../shared/api-datasets.js';
 import type { Db } from '../catalog/db.js';
 import { isInside } from '../library/paths.js';
 import { toSample } from './sample.js';
@@ -35,16 +36,13 @@ function writeJson(file: string, value: unknown): void {
   renameSync(tmp, file);
 }
 
-export function writeMufunDataset(
-  db: Db,
-  datasetId: number,
-  outDir: string,
-): { train: string; eval: string | null; audioFolder: string; counts: { train: number; eval: number } } {
+/** The dataset's items (of one split, or all), checked as the loader would check them, and how they become samples. */
+function exportable(db: Db, datasetId: number, split?: Split) {
   const store = new DatasetStore(db);
   const dataset = store.get(datasetId);
   if (!dataset) throw new Error(`no dataset ${datasetId}`);
-  const items = store.items(datasetId);
-  if (!items.length) throw new Error(`dataset "${dataset.name}" has no items to export`);
+  const items = store.items(datasetId, split);
+  if (!items.length) throw new Error(`dataset "${dataset.name}" has no ${split ? `${split} ` : ''}items to export`);
 
   const invalid = items.filter((i) => i.problems.length);
   if (invalid.length) {
@@ -60,24 +58,44 @@ export function writeMufunDataset(
         describeProblems(gone, (i) => i.audios.filter((a) => !existsSync(a.path)).map((a) => `${a.path} not found`)),
     );
   }
+  const files = items.flatMap((i) => i.audios.map((a) => a.path));
+  const root = dataset.audioRoot;
+  const audioFolder = (outDir: string) => (files.length === 0 ? (root ?? resolve(outDir)) : root && files.every((f) => isInside(f, root)) ? root : commonFolder(files));
+  const slug = dataset.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'dataset';
+  const samples = (list: StoredItem[], folder: string) => list.map((i) => toSample(i, folder, `${slug}-${i.id}`));
+  return { dataset, items, audioFolder, samples };
+}
+
+export function writeMufunDataset(
+  db: Db,
+  datasetId: number,
+  outDir: string,
+): { train: string; eval: string | null; audioFolder: string; counts: { train: number; eval: number } } {
+  const { dataset, items, audioFolder: folderFor, samples } = exportable(db, datasetId);
   const train = items.filter((i) => i.split === 'train');
   const evalItems = items.filter((i) => i.split === 'eval');
   if (!train.length) throw new Error(`dataset "${dataset.name}" has no train items (all ${items.length} are eval); move some to train`);
-
-  const files = items.flatMap((i) => i.audios.map((a) => a.path));
-  const root = dataset.audioRoot;
-  const audioFolder = files.length === 0 ? (root ?? resolve(outDir)) : root && files.every((f) => isInside(f, root)) ? root : commonFolder(files);
-  const slug = dataset.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'dataset';
-  const samples = (list: StoredItem[]) => list.map((i) => toSample(i, audioFolder, `${slug}-${i.id}`));
+  const audioFolder = folderFor(outDir);
 
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const trainFile = join(dir, 'train.json');
-  writeJson(trainFile, samples(train));
+  writeJson(trainFile, samples(train, audioFolder));
   let evalFile: string | null = null;
   if (evalItems.length) {
     evalFile = join(dir, 'eval.json');
-    writeJson(evalFile, samples(evalItems));
+    writeJson(evalFile, samples(evalItems, audioFolder));
   }
   return { train: trainFile, eval: evalFile, audioFolder, counts: { train: train.length, eval: evalItems.length } };
+}
+
+/** One split alone: outDir/<split>.json (what `mufun eval --data` reads), checked as writeMufunDataset checks. */
+export function writeMufunSplit(db: Db, datasetId: number, split: Split, outDir: string): { file: string; audioFolder: string; count: number } {
+  const { items, audioFolder: folderFor, samples } = exportable(db, datasetId, split);
+  const audioFolder = folderFor(outDir);
+  const dir = resolve(outDir);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${split}.json`);
+  writeJson(file, samples(items, audioFolder));
+  return { file, audioFolder, count: items.length };
 }

@@ -13,7 +13,7 @@ export interface ResolvedSource {
   label: string;
 }
 
-function absoluteFile(path: string, what: string): string {
+export function absoluteFile(path: string, what: string): string {
   if (!isAbsolute(path)) throw new ServiceError('invalid-args', `give the ${what}'s full path (${path} is relative)`);
   if (!existsSync(path)) throw new ServiceError('not-found', `no ${what} at ${path}`);
   if (!statSync(path).isFile()) throw new ServiceError('invalid-args', `${path} is a folder; the ${what} is a MuFun JSON file`);

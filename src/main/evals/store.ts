@@ -1,0 +1,90 @@
+// Evaluations in the catalog (schema.ts): created running, answers appended as they come (so a
+// stopped or interrupted run keeps what it answered, scored), settled once.
+import type { Evaluation, EvaluationAnswer, EvaluationScore, EvaluationStatus } from '../../shared/api-models.js';
+import type { Db } from '../catalog/db.js';
+
+interface Row {
+  id: number;
+  model: string;
+  model_name: string;
+  source_label: string;
+  data_path: string;
+  audio_folder: string;
+  status: EvaluationStatus;
+  done: number;
+  total: number;
+  scores: string | null;
+  skipped: string;
+  error: string | null;
+  started_at: number;
+  finished_at: number | null;
+}
+
+export interface NewEvaluation {
+  model: string;
+  modelName: string;
+  sourceLabel: string;
+  dataPath: string;
+  audioFolder: string;
+}
+
+const COLUMNS = 'id, model, model_name, source_label, data_path, audio_folder, status, done, total, scores, skipped, error, started_at, finished_at';
+
+function toEvaluation(r: Row): Evaluation {
+  const scores = r.scores ? (JSON.parse(r.scores) as { tasks: EvaluationScore[]; overall: EvaluationScore | null }) : { tasks: [], overall: null };
+  return {
+    id: r.id, model: r.model, modelName: r.model_name, sourceLabel: r.source_label, status: r.status,
+    done: r.done, total: r.total, tasks: scores.tasks, overall: scores.overall, skipped: JSON.parse(r.skipped),
+    error: r.error, startedAt: r.started_at, finishedAt: r.finished_at,
+  };
+}
+
+export class EvaluationStore {
+  constructor(private readonly db: Db) {}
+
+  create(e: NewEvaluation): Evaluation {
+    const r = this.db
+      .prepare('INSERT INTO evaluations (model, model_name, source_label, data_path, audio_folder, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(e.model, e.modelName, e.sourceLabel, e.dataPath, e.audioFolder, 'running', Date.now());
+    return this.get(Number(r.lastInsertRowid))!;
+  }
+
+  get(id: number): Evaluation | null {
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM evaluations WHERE id = ?`).get(id) as Row | undefined;
+    return r ? toEvaluation(r) : null;
+  }
+
+  list(): Evaluation[] {
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM evaluations ORDER BY id DESC`).all() as Row[]).map(toEvaluation);
+  }
+
+  answers(id: number): EvaluationAnswer[] {
+    const r = this.db.prepare('SELECT answers FROM evaluations WHERE id = ?').get(id) as { answers: string } | undefined;
+    return r ? JSON.parse(r.answers) : [];
+  }
+
+  started(id: number, total: number, skipped: { id: string; message: string }[]): void {
+    this.db.prepare('UPDATE evaluations SET total = ?, skipped = ? WHERE id = ?').run(total, JSON.stringify(skipped), id);
+  }
+
+  /** One more answer, with the scores over all answered so far. */
+  answered(id: number, answer: EvaluationAnswer, done: number, scores: { tasks: EvaluationScore[]; overall: EvaluationScore }): void {
+    this.db
+      .prepare("UPDATE evaluations SET done = ?, scores = ?, answers = json_insert(answers, '$[#]', json(?)) WHERE id = ?")
+      .run(done, JSON.stringify(scores), JSON.stringify(answer), id);
+  }
+
+  /** Settles a running evaluation (a settled one stays as it is). */
+  finish(id: number, status: Exclude<EvaluationStatus, 'running'>, error: string | null = null): void {
+    this.db.prepare("UPDATE evaluations SET status = ?, error = ?, finished_at = ? WHERE id = ? AND status = 'running'").run(status, error, Date.now(), id);
+  }
+
+  /** Evaluations left running by a studio that stopped: interrupted (their answers stay). */
+  markInterrupted(): void {
+    this.db.prepare("UPDATE evaluations SET status = 'interrupted', finished_at = ? WHERE status = 'running'").run(Date.now());
+  }
+
+  delete(id: number): boolean {
+    return this.db.prepare("DELETE FROM evaluations WHERE id = ? AND status != 'running'").run(id).changes > 0;
+  }
+}
