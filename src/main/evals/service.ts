@@ -14,6 +14,7 @@ import { SettingsStore } from '../catalog/settings.js';
 import { writeMufunSplit } from '../datasets/export.js';
 import { DatasetStore } from '../datasets/store.js';
 import { describeFolder } from '../models.js';
+import { workerUrlBeside } from '../paths.js';
 import type { ServiceDeps } from '../services.js';
 import { absoluteFile, checkDataFile } from '../training/source.js';
 import { EVAL_WORKER_KIND, type EvalWorkerData, type FromEvalWorker } from './protocol.js';
@@ -23,10 +24,7 @@ type Handlers = Pick<ApiHandlers, EvaluationCallName>;
 
 /** The compiled evaluation worker: next to the chat worker (dist/src/main/{chat,evals}/worker.js) unless given. */
 export function evalWorkerUrl(ctx: ServiceDeps['ctx']): URL {
-  if (ctx.evalWorkerUrl) return ctx.evalWorkerUrl;
-  return ctx.chatWorkerUrl.pathname.endsWith('/chat/worker.js')
-    ? new URL('../evals/worker.js', ctx.chatWorkerUrl)
-    : new URL('./eval-worker.js', ctx.chatWorkerUrl);
+  return ctx.evalWorkerUrl ?? workerUrlBeside(ctx.chatWorkerUrl, '../evals/worker.js', './eval-worker.js');
 }
 
 /** Where a studio dataset is exported for its evaluations: evaluations/<id> next to the catalog. */

@@ -11,6 +11,7 @@ import { describeModel } from '../../model/describe.js';
 import { MANIFEST } from '../../model/converted.js';
 import { latestCheckpoint } from '../../model/train/trainer.js';
 import { SettingsStore } from '../catalog/settings.js';
+import { workerUrlBeside } from '../paths.js';
 import type { ServiceDeps } from '../services.js';
 import { resolveDatasetSource } from './dataset-source.js';
 import { TrainingQueue } from './queue.js';
@@ -23,10 +24,7 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
 /** The compiled training worker: next to the chat worker (dist/src/main/{chat,training}/worker.js) unless given. */
 export function trainingWorkerUrl(ctx: ServiceDeps['ctx']): URL {
-  if (ctx.trainingWorkerUrl) return ctx.trainingWorkerUrl;
-  return ctx.chatWorkerUrl.pathname.endsWith('/chat/worker.js')
-    ? new URL('../training/worker.js', ctx.chatWorkerUrl)
-    : new URL('./training-worker.js', ctx.chatWorkerUrl);
+  return ctx.trainingWorkerUrl ?? workerUrlBeside(ctx.chatWorkerUrl, '../training/worker.js', './training-worker.js');
 }
 
 /** Where jobs' checkpoints go unless a job says: a training/ folder next to the catalog. */
