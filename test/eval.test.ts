@@ -1,7 +1,7 @@
 // Multiple-choice evaluation: option parsing, scoring by letter or text, task grouping and
 // baselines; then an end-to-end eval on the tiny fixture model (reduced Qwen3 tokenizer,
 // generated tones) through evaluate() and through `mufun eval`.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,9 @@ import { evalCommand } from '../src/cli/commands/eval.js';
 import {
   type EvalReport, type SampleResult, assignTasks, evaluate, formatReport, loadEvalSet, parseOptions, scoreAnswer, summarize, taskFromId,
 } from '../src/model/eval.js';
+import { createServices } from '../src/main/services.js';
 import { MufunModel } from '../src/model/mufun.js';
+import { dispatch } from '../src/shared/dispatch.js';
 import { Tokenizer } from '../src/model/tokenizer.js';
 import { tinyChatModel, toneWav } from './helpers/chat-model.js';
 
@@ -198,5 +200,23 @@ describe('evaluate on the tiny model', () => {
     expect(table).toMatch(/\ngenre\s+3\s/);
     expect(table).toMatch(/\ntempo\s+1\s/);
     await expect(cli(...args, '--bad-samples', 'fail')).rejects.toThrow(/broken: audio file missing.wav not found/);
+  });
+
+  it("mufun eval --dataset scores a studio dataset's split as the same samples in a file", async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'eval-db-')), 'catalog.sqlite');
+    const studio = createServices({ appVersion: 'test', dbPath: db, chatWorkerUrl: new URL('../src/main/chat/worker.ts', import.meta.url) });
+    const good = join(dirname(data), 'good.json');
+    writeFileSync(good, JSON.stringify((JSON.parse(readFileSync(data, 'utf8')) as { id: string }[]).filter((x) => x.id !== 'broken')));
+    const r = await dispatch(studio.handlers, 'datasets.import', { path: good, audioRoot: root, name: 'Tones', split: 'eval' });
+    expect(r.ok).toBe(true);
+    await studio.close();
+    const common = ['--model', dir, '--max-new-tokens', '6', '--threads', '2', '--json'];
+    const j = JSON.parse(await cli(...common, '--dataset', 'Tones', '--db', db));
+    expect(j.results.map((x: SampleResult) => x.id)).toEqual(report.results.map((x) => x.id));
+    expect(j.results.map((x: SampleResult) => x.prediction)).toEqual(report.results.map((x) => x.prediction));
+    expect(j.overall).toEqual(report.overall);
+    await expect(cli(...common, '--dataset', 'Tones', '--split', 'train', '--db', db)).rejects.toThrow('dataset "Tones" has no train items to export');
+    await expect(cli(...common, '--dataset', 'Nope', '--db', db)).rejects.toThrow('no dataset "Nope" (there are: 1 Tones)');
+    await expect(cli(...common)).rejects.toThrow('give --data FILE (a MuFun JSON file) or --dataset NAME (a studio dataset), one of them');
   });
 });

@@ -15,18 +15,18 @@ import { CATALOG_FILE, userDataDir } from '../../main/paths.js';
 import { type Dataset, SYNTHESIS_DEFAULTS, type Split } from '../../shared/api-datasets.js';
 import { parsePositiveInt } from '../main.js';
 
-const DB_HELP = `the studio's catalog (default: ${join(userDataDir(), CATALOG_FILE)})`;
+export const DB_HELP = `the studio's catalog (default: ${join(userDataDir(), CATALOG_FILE)})`;
 
 const catalogPath = (db: string | undefined) => resolve(db ?? join(userDataDir(), CATALOG_FILE));
 
-function withCatalog<T>(db: string | undefined, fn: (db: Db) => T | Promise<T>): Promise<T> {
+export function withCatalog<T>(db: string | undefined, fn: (db: Db) => T | Promise<T>): Promise<T> {
   const catalog = openCatalog(catalogPath(db));
   return Promise.resolve()
     .then(() => fn(catalog))
     .finally(() => catalog.close());
 }
 
-function datasetOf(store: DatasetStore, ref: string): Dataset {
+export function datasetOf(store: DatasetStore, ref: string): Dataset {
   const d = store.find(ref);
   if (!d) {
     const names = store.list().map((x) => `${x.id} ${x.name}`);
