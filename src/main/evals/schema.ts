@@ -2,8 +2,8 @@
 //
 // evaluations: one row per run of `mufun eval`'s scoring on a dataset: the model, where the
 // samples came from (data_path: the file read; a studio dataset is exported first), progress,
-// the per-task scores so far (scores: JSON {tasks, overall}), every answer (answers: JSON array,
-// written as they come) and the samples left out (skipped).
+// the per-task scores so far (scores: JSON {tasks, overall}) and the samples left out (skipped).
+// evaluation_answers: every answer, in sample order (seq), written as it comes.
 export const EVALUATION_MIGRATION = `
   CREATE TABLE evaluations (
     id INTEGER PRIMARY KEY,
@@ -16,10 +16,20 @@ export const EVALUATION_MIGRATION = `
     done INTEGER NOT NULL DEFAULT 0,
     total INTEGER NOT NULL DEFAULT 0,
     scores TEXT,
-    answers TEXT NOT NULL DEFAULT '[]',
     skipped TEXT NOT NULL DEFAULT '[]',
     error TEXT,
     started_at INTEGER NOT NULL,
     finished_at INTEGER
+  );
+  CREATE TABLE evaluation_answers (
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    sample_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    question TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    prediction TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    PRIMARY KEY (evaluation_id, seq)
   );
 `;

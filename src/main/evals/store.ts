@@ -1,4 +1,4 @@
-// Evaluations in the catalog (schema.ts): created running, answers appended as they come (so a
+// Evaluations in the catalog (schema.ts): created running, answers added as they come (so a
 // stopped or interrupted run keeps what it answered, scored), settled once.
 import type { Evaluation, EvaluationAnswer, EvaluationScore, EvaluationStatus } from '../../shared/api-models.js';
 import type { Db } from '../catalog/db.js';
@@ -59,19 +59,24 @@ export class EvaluationStore {
   }
 
   answers(id: number): EvaluationAnswer[] {
-    const r = this.db.prepare('SELECT answers FROM evaluations WHERE id = ?').get(id) as { answers: string } | undefined;
-    return r ? JSON.parse(r.answers) : [];
+    const rows = this.db
+      .prepare('SELECT sample_id, task, question, reference, prediction, correct FROM evaluation_answers WHERE evaluation_id = ? ORDER BY seq')
+      .all(id) as { sample_id: string; task: string; question: string; reference: string; prediction: string; correct: number }[];
+    return rows.map((r) => ({ id: r.sample_id, task: r.task, question: r.question, reference: r.reference, prediction: r.prediction, correct: r.correct === 1 }));
   }
 
   started(id: number, total: number, skipped: { id: string; message: string }[]): void {
     this.db.prepare('UPDATE evaluations SET total = ?, skipped = ? WHERE id = ?').run(total, JSON.stringify(skipped), id);
   }
 
-  /** One more answer, with the scores over all answered so far. */
-  answered(id: number, answer: EvaluationAnswer, done: number, scores: { tasks: EvaluationScore[]; overall: EvaluationScore }): void {
-    this.db
-      .prepare("UPDATE evaluations SET done = ?, scores = ?, answers = json_insert(answers, '$[#]', json(?)) WHERE id = ?")
-      .run(done, JSON.stringify(scores), JSON.stringify(answer), id);
+  /** One more answer (the done-th), with the scores over all answered so far. */
+  answered(id: number, a: EvaluationAnswer, done: number, scores: { tasks: EvaluationScore[]; overall: EvaluationScore }): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO evaluation_answers (evaluation_id, seq, sample_id, task, question, reference, prediction, correct) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, done, a.id, a.task, a.question, a.reference, a.prediction, a.correct ? 1 : 0);
+      this.db.prepare('UPDATE evaluations SET done = ?, scores = ? WHERE id = ?').run(done, JSON.stringify(scores), id);
+    })();
   }
 
   /** Settles a running evaluation (a settled one stays as it is). */
