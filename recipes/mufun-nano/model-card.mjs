@@ -2,10 +2,29 @@
 // the dataset description: per-task accuracy next to chance and the majority-class baseline,
 // and (given tag-train's metrics) what the tower alone hears: its tagging heads' val accuracy;
 // and (given a markdown file) the maintainers' status note, after the model's description.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { namesRightLabel } from './answers.mjs';
 
 const [evalJson, datasetJson, out, stepsInfo, tagMetrics, statusMd] = process.argv.slice(2);
+// What the card describes is the model in the card's own folder: its size from its weights.
+const weights = join(dirname(out), 'model.safetensors');
+const header = (() => {
+  const fd = openSync(weights, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    readSync(fd, len, 0, 8, 0);
+    const json = Buffer.alloc(Number(len.readBigUInt64LE()));
+    readSync(fd, json, 0, json.length, 8);
+    return JSON.parse(json.toString('utf8'));
+  } finally {
+    closeSync(fd);
+  }
+})();
+const parameters = Object.entries(header).filter(([k]) => k !== '__metadata__').reduce((n, [, t]) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+const size = `${(parameters / 1e6).toFixed(1)} M parameters, ${Math.round(statSync(weights).size / 1e6)} MB`;
+const config = JSON.parse(readFileSync(join(dirname(out), 'config.json'), 'utf8'));
+const tower = config.vision_config;
 const status = statusMd ? `\n${readFileSync(statusMd, 'utf8').trim()}\n` : '';
 const report = JSON.parse(readFileSync(evalJson, 'utf8'));
 const dataset = JSON.parse(readFileSync(datasetJson, 'utf8'));
@@ -29,10 +48,10 @@ const goalLines = Object.entries(goals).map(([task, g]) => {
 const md = `# MuFun-nano
 
 MuFun's architecture (Whisper-style encoder → 4-layer feature concat + pooling → blp_4i_2x connector →
-Qwen3 decoder) at 5.4 M parameters, trained from scratch by MuFun Studio on synthetic music, so that
+Qwen3 decoder) at ${size}, trained from scratch by MuFun Studio on synthetic music, so that
 the studio is useful with no download. Reproduce it with \`bash recipes/mufun-nano/recipe.sh\`.
 
-- Audio: 10 s clips (max_source_positions 500), 80 mel bins, 100 audio tokens per clip.
+- Audio: ${(tower.max_source_positions * 2 * 160) / 16000} s clips (max_source_positions ${tower.max_source_positions}), ${tower.num_mel_bins} mel bins, a tower of ${tower.encoder_layers} layers ${tower.d_model} wide, ${tower.max_source_positions / config.audio_pool_stride} audio tokens per clip.
 - Text: Qwen3's byte-level BPE cut to 2048 ids (any text still tokenizes); template qwen2_instruct.
 - Training: ${stepsInfo ?? 'see the recipe'}. Curves: \`training-curves.svg\`.
 - Data: ${dataset.name}; clips ${JSON.stringify(dataset.counts?.clips ?? {})}, samples ${JSON.stringify(dataset.counts?.samples ?? {})} (train/val/test clips never overlap)${dataset.settings?.bindingQuestionsTrain ? `, plus ${dataset.settings.bindingQuestionsTrain} text-only binding questions` : ''}.
