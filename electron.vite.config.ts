@@ -25,15 +25,9 @@ export default defineConfig({
       // Dependencies stay in node_modules (externalizeDeps); native ones must never be bundled.
       externalizeDeps: true,
       rollupOptions: {
-        // Each worker the services start is its own entry, built next to index.js, where the
-        // services look for it (see src/main/index.ts, and trainingWorkerUrl, convertWorkerUrl, evalWorkerUrl).
-        input: {
-          index: resolve('src/main/index.ts'),
-          'chat-worker': resolve('src/main/chat/worker.ts'),
-          'training-worker': resolve('src/main/training/worker.ts'),
-          'convert-worker': resolve('src/main/convert/worker.ts'),
-          'eval-worker': resolve('src/main/evals/worker.ts'),
-        },
+        // The chat worker is its own entry, built next to index.js (see src/main/index.ts); the
+        // services' other workers come in through electron-vite's `?modulePath` imports there.
+        input: { index: resolve('src/main/index.ts'), 'chat-worker': resolve('src/main/chat/worker.ts') },
         external: ['onnxruntime-node', 'better-sqlite3', /\.node$/],
       },
     },

@@ -10,9 +10,10 @@ import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './protocol.js';
 import { createServices, type Studio } from './services.js';
 import { RendererFiles } from './web/page.js';
 import { createMainWindow } from './window.js';
-// electron-vite bundles the training worker as its own file and gives its path (see training/modules.d.ts).
+// electron-vite bundles each of the services' workers as its own file and gives its path (see training/modules.d.ts).
 import trainingWorkerPath from './training/worker?modulePath';
 import convertWorkerPath from './convert/worker?modulePath';
+import evalWorkerPath from './evals/worker?modulePath';
 
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
@@ -61,6 +62,7 @@ if (!app.requestSingleInstanceLock()) {
       chatWorkerUrl,
       trainingWorkerUrl: pathToFileURL(trainingWorkerPath),
       convertWorkerUrl: pathToFileURL(convertWorkerPath),
+      evalWorkerUrl: pathToFileURL(evalWorkerPath),
       embeddedModelDir: join(resources, 'mufun-nano'),
     });
     registerIpc(studio.handlers, isTrustedUrl);

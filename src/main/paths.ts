@@ -13,11 +13,3 @@ export function userDataDir(): string {
   return join(process.env.XDG_CONFIG_HOME || join(home, '.config'), APP_DIR_NAME);
 }
 
-/**
- * A compiled worker of the services, found from the chat worker's place: dist/src/main/<x>/worker.js
- * in the compiled build (`inBuild`, relative to dist/src/main/chat/), or a file of its own next to
- * the chat worker in the Electron bundle (`inBundle`, an entry of electron.vite.config.ts).
- */
-export function workerUrlBeside(chatWorkerUrl: URL, inBuild: string, inBundle: string): URL {
-  return new URL(chatWorkerUrl.pathname.endsWith('/chat/worker.js') ? inBuild : inBundle, chatWorkerUrl);
-}

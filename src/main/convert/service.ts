@@ -14,7 +14,6 @@ import { describeModel } from '../../model/describe.js';
 import { MANIFEST, isConverted, readManifest } from '../../model/converted.js';
 import { estimateMemory } from '../memory.js';
 import { STUDIO_NOTE, type StudioNote, describeFolder, readStudioNote } from '../models.js';
-import { workerUrlBeside } from '../paths.js';
 import type { ServiceDeps } from '../services.js';
 import { CONVERT_WORKER_KIND, type FromConvertWorker } from './protocol.js';
 import type { ConvertWorkerData } from './worker.js';
@@ -28,7 +27,7 @@ export function modelsRoot(dbPath: string): string {
 
 /** The compiled conversion worker: next to the chat worker (dist/src/main/{chat,convert}/worker.js) unless given. */
 export function convertWorkerUrl(ctx: ServiceDeps['ctx']): URL {
-  return ctx.convertWorkerUrl ?? workerUrlBeside(ctx.chatWorkerUrl, '../convert/worker.js', './convert-worker.js');
+  return ctx.convertWorkerUrl ?? new URL('../convert/worker.js', ctx.chatWorkerUrl);
 }
 
 /** A folder name from what the user typed: letters, digits, dot, dash and underscore. */

@@ -2,7 +2,7 @@
 import type { SampleResult, summarize } from '../../model/eval.js';
 import type { ProviderName } from '../../shared/api.js';
 
-export const EVAL_WORKER_KIND = 'mufun-eval';
+export const EVAL_WORKER_KIND = 'mufun-eval-worker';
 
 export interface EvalWorkerData {
   kind: typeof EVAL_WORKER_KIND;

@@ -14,7 +14,6 @@ import { SettingsStore } from '../catalog/settings.js';
 import { writeMufunSplit } from '../datasets/export.js';
 import { DatasetStore } from '../datasets/store.js';
 import { describeFolder } from '../models.js';
-import { workerUrlBeside } from '../paths.js';
 import type { ServiceDeps } from '../services.js';
 import { absoluteFile, checkDataFile } from '../training/source.js';
 import { EVAL_WORKER_KIND, type EvalWorkerData, type FromEvalWorker } from './protocol.js';
@@ -24,7 +23,7 @@ type Handlers = Pick<ApiHandlers, EvaluationCallName>;
 
 /** The compiled evaluation worker: next to the chat worker (dist/src/main/{chat,evals}/worker.js) unless given. */
 export function evalWorkerUrl(ctx: ServiceDeps['ctx']): URL {
-  return ctx.evalWorkerUrl ?? workerUrlBeside(ctx.chatWorkerUrl, '../evals/worker.js', './eval-worker.js');
+  return ctx.evalWorkerUrl ?? new URL('../evals/worker.js', ctx.chatWorkerUrl);
 }
 
 /** Where a studio dataset is exported for its evaluations: evaluations/<id> next to the catalog. */

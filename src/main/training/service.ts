@@ -11,7 +11,6 @@ import { describeModel } from '../../model/describe.js';
 import { MANIFEST } from '../../model/converted.js';
 import { latestCheckpoint } from '../../model/train/trainer.js';
 import { SettingsStore } from '../catalog/settings.js';
-import { workerUrlBeside } from '../paths.js';
 import type { ServiceDeps } from '../services.js';
 import { resolveDatasetSource } from './dataset-source.js';
 import { TrainingQueue } from './queue.js';
@@ -24,7 +23,7 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
 /** The compiled training worker: next to the chat worker (dist/src/main/{chat,training}/worker.js) unless given. */
 export function trainingWorkerUrl(ctx: ServiceDeps['ctx']): URL {
-  return ctx.trainingWorkerUrl ?? workerUrlBeside(ctx.chatWorkerUrl, '../training/worker.js', './training-worker.js');
+  return ctx.trainingWorkerUrl ?? new URL('../training/worker.js', ctx.chatWorkerUrl);
 }
 
 /** Where jobs' checkpoints go unless a job says: a training/ folder next to the catalog. */
