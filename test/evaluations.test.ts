@@ -3,7 +3,7 @@
 // answer kept in the catalog; bad requests are refused before anything runs; a stopped run keeps
 // its answers, scored; a run the studio closed on is interrupted. The model is the fixture
 // checkpoint (tiny, random: its answers are whatever they are; the scores must agree with them).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../src/shared/api-models.js';
@@ -78,6 +78,9 @@ describe('models.evaluate', () => {
     const imported = await call(studio, 'datasets.import', { path: tones.eval!, audioRoot: tones.audio, name: 'Tones', split: 'eval' });
     const started = await call(studio, 'models.evaluate', { model, source: { type: 'dataset', datasetId: imported.dataset.id, split: 'eval' }, limit: 4 });
     expect(started.sourceLabel).toBe('Tones (eval, 6 items)');
+    const exported = readdirSync(join(dir, 'evaluations')); // the split as MuFun JSON, in a folder of its own
+    expect(exported).toHaveLength(1);
+    expect(readdirSync(join(dir, 'evaluations', exported[0]))).toEqual(['eval.json']);
     const e = await settled(studio, started.id);
     expect(e.status, e.error ?? '').toBe('done');
     expect(e).toMatchObject({ done: 4, total: 4 });
@@ -85,6 +88,11 @@ describe('models.evaluate', () => {
     // the answers are about the dataset's items (their sample ids)
     const ids = (JSON.parse(readFileSync(tones.eval!, 'utf8')) as { id: string }[]).map((s) => s.id);
     expect((await call(studio, 'models.evaluationAnswers', { id: e.id })).map((a) => a.id)).toEqual(ids.slice(0, 4));
+    // deleting the evaluation deletes its answers and the exported split
+    expect(await call(studio, 'models.deleteEvaluation', { id: e.id })).toEqual({ deleted: true });
+    expect(await call(studio, 'models.evaluations', {})).toEqual([]);
+    expect(await call(studio, 'models.evaluationAnswers', { id: e.id }).catch((x: Error) => x.message)).toMatch(/not-found/);
+    expect(readdirSync(join(dir, 'evaluations'))).toEqual([]);
   });
 
   it('refuses what cannot run before starting anything', async () => {
@@ -132,6 +140,7 @@ describe('models.evaluate', () => {
     const after = (await call(studio, 'models.evaluations', {})).find((x) => x.id === b.id)!;
     expect(after.status).toBe('interrupted');
     expect((await call(studio, 'models.deleteEvaluation', { id: a.id })).deleted).toBe(true);
+    expect(existsSync(big.eval!)).toBe(true); // the user's own file stays
     expect((await call(studio, 'models.evaluations', {})).map((x) => x.id)).toEqual([b.id]);
   });
 });

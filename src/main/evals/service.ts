@@ -3,7 +3,7 @@
 // exported to MuFun's JSON first (so the run reads exactly what `mufun eval --data` would, and
 // later edits of the dataset do not change it). A worker (worker.ts) answers and scores; every
 // answer goes into the catalog as it comes, with `models.evaluation` events. One at a time.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -13,6 +13,7 @@ import type { Evaluation, EvaluationCallName, EvaluationSource } from '../../sha
 import { SettingsStore } from '../catalog/settings.js';
 import { writeMufunSplit } from '../datasets/export.js';
 import { DatasetStore } from '../datasets/store.js';
+import { isInside } from '../library/paths.js';
 import { describeFolder } from '../models.js';
 import type { ServiceDeps } from '../services.js';
 import { absoluteFile, checkDataFile } from '../training/source.js';
@@ -158,8 +159,11 @@ export function evaluationsHandlers(deps: ServiceDeps): Handlers {
       return store.answers(id);
     },
     'models.deleteEvaluation': async ({ id }) => {
-      if (active?.id === id) throw new ServiceError('invalid-args', 'stop the evaluation before deleting it');
-      return { deleted: store.delete(id) };
+      if (active?.id === id && !active.settled) throw new ServiceError('invalid-args', 'stop the evaluation before deleting it');
+      const { deleted, dataPath } = store.delete(id);
+      // a dataset's split exported for it goes too (a file of the user's stays)
+      if (dataPath && isInside(dataPath, evaluationsRoot(ctx.dbPath))) rmSync(dirname(dataPath), { recursive: true, force: true });
+      return { deleted };
     },
   };
 }

@@ -89,7 +89,11 @@ export class EvaluationStore {
     this.db.prepare("UPDATE evaluations SET status = 'interrupted', finished_at = ? WHERE status = 'running'").run(Date.now());
   }
 
-  delete(id: number): boolean {
-    return this.db.prepare("DELETE FROM evaluations WHERE id = ? AND status != 'running'").run(id).changes > 0;
+  /** Deletes a settled evaluation with its answers; returns the file it had read, when it was one. */
+  delete(id: number): { deleted: boolean; dataPath: string | null } {
+    const row = this.db.prepare("SELECT data_path FROM evaluations WHERE id = ? AND status != 'running'").get(id) as { data_path: string } | undefined;
+    if (!row) return { deleted: false, dataPath: null };
+    this.db.prepare('DELETE FROM evaluations WHERE id = ?').run(id);
+    return { deleted: true, dataPath: row.data_path };
   }
 }
