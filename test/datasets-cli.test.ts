@@ -81,5 +81,6 @@ describe.skipIf(fluidsynthVersion() === null || findSoundfont() === null)('mufun
     expect((await run('list', '--db', catalog)).out).toMatch(new RegExp(`^1\\tSynth CLI\\t\\d+ items \\(${train.length} train, \\d+ eval\\)$`));
     // the name is taken now: refused before rendering
     await expect(run('synth', 'Synth CLI', '--clips', '2', '--db', catalog)).rejects.toThrow('a dataset named "Synth CLI" already exists');
+    await expect(run('synth', '   ', '--clips', '2', '--db', catalog)).rejects.toThrow('give the dataset a name');
   });
 });

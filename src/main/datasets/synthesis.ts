@@ -34,6 +34,7 @@ export interface SynthesisPlan extends SynthesisArgs {
  */
 export function planSynthesis(db: Db, catalogPath: string, a: SynthesisArgs): SynthesisPlan {
   const name = a.name.trim();
+  if (!name) throw new ServiceError('invalid-args', 'give the dataset a name');
   if (new DatasetStore(db).nameTaken(name)) throw new ServiceError('invalid-args', `a dataset named "${name}" already exists`);
   if (a.outDir !== undefined && !isAbsolute(a.outDir)) throw new ServiceError('invalid-args', `give the folder's full path (${a.outDir} is relative)`);
   try {
@@ -66,7 +67,13 @@ export async function synthesizeDataset(
   const audioRoot = join(p.outDir, 'audio');
   const train = await importMufunDataset(db, library, { path: join(p.outDir, 'train.json'), audioRoot, name: p.name, split: 'train' });
   const id = train.dataset.id;
-  const val = await importMufunDataset(db, library, { path: join(p.outDir, 'val.json'), audioRoot, datasetId: id, split: 'eval' });
+  let val: Awaited<ReturnType<typeof importMufunDataset>>;
+  try {
+    val = await importMufunDataset(db, library, { path: join(p.outDir, 'val.json'), audioRoot, datasetId: id, split: 'eval' });
+  } catch (e) {
+    new DatasetStore(db).delete(id); // not half a dataset: the same request can run again
+    throw e;
+  }
   const test = join(p.outDir, 'test.json');
   new DatasetStore(db).update(id, {
     description: `Synthetic music with ground truth: ${p.clips} clips of ${p.seconds} s (seed ${p.seed}), rendered by FluidSynth from generated MIDI. ` +
