@@ -3,7 +3,7 @@
 // answer kept in the catalog; bad requests are refused before anything runs; a stopped run keeps
 // its answers, scored; a run the studio closed on is interrupted. The model is the fixture
 // checkpoint (tiny, random: its answers are whatever they are; the scores must agree with them).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../src/shared/api-models.js';
@@ -106,6 +106,9 @@ describe('models.evaluate', () => {
     // every sample's audio missing (relative to the file's folder, not audio/): nothing usable
     await expect(call(studio, 'models.evaluate', file(tones.eval!))).rejects.toThrow(/invalid-args: the question file .*eval.json has no usable samples/);
     await expect(call(studio, 'models.evaluate', { model: tones.dir, source: { type: 'file', dataPath: tones.eval! } })).rejects.toThrow(/invalid-args: .* is not a MuFun model folder/);
+    const noTokenizer = tmp('no-tokenizer');
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(model, f), join(noTokenizer, f));
+    await expect(call(studio, 'models.evaluate', { model: noTokenizer, source: { type: 'file', dataPath: tones.eval!, audioFolder: tones.audio } })).rejects.toThrow(/invalid-args: .* has no tokenizer/);
     const d = await call(studio, 'datasets.create', { name: 'Empty' });
     await expect(call(studio, 'models.evaluate', { model: null, source: { type: 'dataset', datasetId: d.id, split: 'eval' } })).rejects.toThrow(/invalid-args: Empty cannot be evaluated on: dataset "Empty" has no eval items to export/);
     await expect(call(studio, 'models.evaluate', { model: null, source: { type: 'dataset', datasetId: 999, split: 'eval' } })).rejects.toThrow(/not-found: no dataset 999/);

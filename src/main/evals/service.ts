@@ -65,6 +65,9 @@ export function evaluationsHandlers(deps: ServiceDeps): Handlers {
     } catch (e) {
       throw new ServiceError('invalid-args', `${dir} is not a MuFun model folder: ${errText(e)}`);
     }
+    if (!existsSync(join(dir, 'tokenizer.json')) && !existsSync(join(dir, 'tokenizer_config.json'))) {
+      throw new ServiceError('invalid-args', `${dir} has no tokenizer (tokenizer.json), so it cannot answer`);
+    }
     return { dir, name: basename(dir) };
   }
 
