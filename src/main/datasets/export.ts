@@ -36,8 +36,8 @@ function writeJson(file: string, value: unknown): void {
   renameSync(tmp, file);
 }
 
-/** The dataset's items (of one split, or all), checked as the loader would check them, and how they become samples. */
-function exportable(db: Db, datasetId: number, split?: Split) {
+/** The dataset's items (of one split, or all), checked as the loader would check them, their audio folder, and how they become samples. */
+function exportable(db: Db, datasetId: number, outDir: string, split?: Split) {
   const store = new DatasetStore(db);
   const dataset = store.get(datasetId);
   if (!dataset) throw new Error(`no dataset ${datasetId}`);
@@ -60,9 +60,9 @@ function exportable(db: Db, datasetId: number, split?: Split) {
   }
   const files = items.flatMap((i) => i.audios.map((a) => a.path));
   const root = dataset.audioRoot;
-  const audioFolder = (outDir: string) => (files.length === 0 ? (root ?? resolve(outDir)) : root && files.every((f) => isInside(f, root)) ? root : commonFolder(files));
+  const audioFolder = files.length === 0 ? (root ?? resolve(outDir)) : root && files.every((f) => isInside(f, root)) ? root : commonFolder(files);
   const slug = dataset.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'dataset';
-  const samples = (list: StoredItem[], folder: string) => list.map((i) => toSample(i, folder, `${slug}-${i.id}`));
+  const samples = (list: StoredItem[]) => list.map((i) => toSample(i, audioFolder, `${slug}-${i.id}`));
   return { dataset, items, audioFolder, samples };
 }
 
@@ -71,31 +71,29 @@ export function writeMufunDataset(
   datasetId: number,
   outDir: string,
 ): { train: string; eval: string | null; audioFolder: string; counts: { train: number; eval: number } } {
-  const { dataset, items, audioFolder: folderFor, samples } = exportable(db, datasetId);
+  const { dataset, items, audioFolder, samples } = exportable(db, datasetId, outDir);
   const train = items.filter((i) => i.split === 'train');
   const evalItems = items.filter((i) => i.split === 'eval');
   if (!train.length) throw new Error(`dataset "${dataset.name}" has no train items (all ${items.length} are eval); move some to train`);
-  const audioFolder = folderFor(outDir);
 
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const trainFile = join(dir, 'train.json');
-  writeJson(trainFile, samples(train, audioFolder));
+  writeJson(trainFile, samples(train));
   let evalFile: string | null = null;
   if (evalItems.length) {
     evalFile = join(dir, 'eval.json');
-    writeJson(evalFile, samples(evalItems, audioFolder));
+    writeJson(evalFile, samples(evalItems));
   }
   return { train: trainFile, eval: evalFile, audioFolder, counts: { train: train.length, eval: evalItems.length } };
 }
 
 /** One split alone: outDir/<split>.json (what `mufun eval --data` reads), checked as writeMufunDataset checks. */
 export function writeMufunSplit(db: Db, datasetId: number, split: Split, outDir: string): { file: string; audioFolder: string; count: number } {
-  const { items, audioFolder: folderFor, samples } = exportable(db, datasetId, split);
-  const audioFolder = folderFor(outDir);
+  const { items, audioFolder, samples } = exportable(db, datasetId, outDir, split);
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${split}.json`);
-  writeJson(file, samples(items, audioFolder));
+  writeJson(file, samples(items));
   return { file, audioFolder, count: items.length };
 }
