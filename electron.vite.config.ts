@@ -18,6 +18,8 @@ function cspMeta(): Plugin {
   };
 }
 
+const AUDIO_HELPERS = ['mel-worker', 'decode-worker', 'mp3-worker'];
+
 export default defineConfig({
   main: {
     build: {
@@ -27,7 +29,16 @@ export default defineConfig({
       rollupOptions: {
         // The chat worker is its own entry, built next to index.js (see src/main/index.ts); the
         // services' other workers come in through electron-vite's `?modulePath` imports there.
-        input: { index: resolve('src/main/index.ts'), 'chat-worker': resolve('src/main/chat/worker.ts') },
+        // The audio helpers (log-mel's second thread, the decoder and mp3 threads) are found as
+        // `new URL('./<name>.js', import.meta.url)` beside the code that starts them: they are
+        // entries too, and shared chunks stay in out/main (no chunks/ folder), so every file
+        // that names them sits beside them.
+        input: {
+          index: resolve('src/main/index.ts'),
+          'chat-worker': resolve('src/main/chat/worker.ts'),
+          ...Object.fromEntries(AUDIO_HELPERS.map((n) => [n, resolve(`src/model/audio/${n}.ts`)])),
+        },
+        output: { chunkFileNames: '[name]-[hash].js' },
         external: ['onnxruntime-node', 'better-sqlite3', /\.node$/],
       },
     },

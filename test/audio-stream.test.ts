@@ -5,7 +5,7 @@ import { createHook } from 'node:async_hooks';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMono } from '../src/model/audio/decode.js';
@@ -255,6 +255,16 @@ describe.skipIf(!existsSync(DIST_LOAD))('decoding in a worker thread (compiled b
     expect((e as { name: string }).name).toBe('AudioError');
     expect((e as { code: string }).code).toBe('truncated');
     expect((e as Error).message).toContain('cut.flac');
+  });
+
+  it('idle decoder threads never keep a process alive', () => {
+    // warmed threads with no job (the chat worker warms them as it starts; a short mp3 gives some none)
+    const url = pathToFileURL(DIST_LOAD.replace('load.js', 'mp3-parallel.js')).href;
+    const script = join(tmp, 'warm.mjs'); // a file (node -e exits even with threads referenced)
+    writeFileSync(script, `const m = await import(${JSON.stringify(url)});\nm.warmMp3Decoders(2);\n`);
+    const r = spawnSync(process.execPath, [script], { timeout: 20_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
   });
 
   it('starts a worker only where one pays: for compressed files of WORKER_MIN_BYTES or more, never for PCM', async () => {

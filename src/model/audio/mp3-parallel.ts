@@ -117,7 +117,6 @@ class Mp3Workers {
     while (this.workers.length < this.size) {
       const w = new Worker(WORKER_URL);
       const slot = { w, busy: 0 };
-      w.unref();
       w.on('message', (m: Result & { id: number }) => {
         const p = this.pending.get(m.id);
         if (!p) return;
@@ -131,6 +130,7 @@ class Mp3Workers {
       };
       w.on('error', fail);
       w.on('exit', (code) => fail(new Error(`an mp3 decoder thread exited (code ${code})`)));
+      w.unref(); // after the listeners: adding a 'message' listener refs a worker again
       this.workers.push(slot);
     }
   }
