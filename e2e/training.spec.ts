@@ -1,14 +1,19 @@
 // Training in Chromium through `mufun serve`: a short real finetune of the tiny model on a few
 // generated clips (the chart follows it live, the job finishes, its model is chosen for chat on
 // the Models page), a GRPO job showing its reward and sampled answers, bad input said plainly, and a job whose studio was killed mid-run shown as
-// interrupted after the restart, its curve back, resumed from its checkpoint.
+// interrupted after the restart, its curve back, resumed from its checkpoint; and a tagging job
+// (the audio tower learning a synthetic set's labels) with its accuracy per task.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect, type Locator, type Page } from '@playwright/test';
+import { generateDataset } from '../src/synth/dataset.js';
+import { DEBIAN_PACKAGES, findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
 import { gotoPage, shot } from './flows.js';
 import { type Serve, api, startServe, tempDir, tinyChatModel, writeTone, watchPageErrors } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
+
+const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
 
 let serve: Serve;
 let db: string;
@@ -184,4 +189,32 @@ test('a job running when the studio is killed comes back interrupted and resumes
   await expect(row).toContainText('6 / 6');
   const metrics = await api<{ steps: { step: number }[] }>(serve, 'training.metrics', { id: job.id });
   expect(metrics.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5, 6]);
+});
+
+test("tagging: a model's tower learns a synthetic set's labels; accuracy per task is charted after every epoch", async ({ page }) => {
+  test.skip(!haveFluidsynth, `FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
+  const set = tempDir('synth');
+  await generateDataset({ out: set, count: 8, seed: 3, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5 });
+  await page.goto(serve.url);
+  await gotoPage(page, 'Training');
+  const form = page.getByRole('form', { name: 'New training job' });
+  await form.getByRole('radio', { name: 'Tagging (the audio tower learns to hear)' }).check();
+  await expect(form.getByRole('textbox', { name: 'Training set (MuFun JSON)' })).toHaveCount(0); // tagging reads labels, not questions
+  await form.getByRole('textbox', { name: "Synthetic set's labels" }).fill(join(set, 'train.json'));
+  await form.getByRole('textbox', { name: 'Job name' }).fill('Synth tagging');
+  await settings(page, { num_train_epochs: '2', per_device_train_batch_size: '2', tasks: 'instrument, chord' });
+  await form.getByRole('button', { name: 'Start training' }).click();
+  await expect(form.getByRole('alert')).toContainText("train.json is not a synthetic set's labels.jsonl");
+  await form.getByRole('textbox', { name: "Synthetic set's labels" }).fill(join(set, 'labels.jsonl'));
+  await form.getByRole('button', { name: 'Start training' }).click();
+
+  const row = page.getByRole('table', { name: 'Training jobs' }).getByRole('row').filter({ hasText: 'Synth tagging' });
+  await expect(row).toContainText('done', { timeout: 60_000 });
+  await expect(row).toContainText('4 / 4');
+  await expect(page.getByRole('table', { name: 'Evaluations' }).getByRole('row')).toHaveCount(3); // header + epochs 1 and 2
+  await expect(page.getByRole('img', { name: /^Accuracy per task: 2 points/ })).toBeVisible();
+  await expect(page.getByText(/Accuracy per task at step 4: instrument [\d.]+ % · chord [\d.]+ %/)).toBeVisible();
+  await shot(page, 'serve-training-tagging');
+  await gotoPage(page, 'Models'); // its model, like any trained one
+  await expect(page.getByRole('table', { name: 'Trained models' }).getByRole('row').filter({ hasText: 'Synth tagging' })).toContainText('Tagging');
 });

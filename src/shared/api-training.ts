@@ -2,14 +2,19 @@
 // and its events. api.ts merges these tables into ApiCalls, argChecks and ApiEvents.
 //
 // A training job runs one of MuFun's recipes (warm-up, full finetune, LoRA finetune, GRPO) on a
-// studio dataset or a MuFun JSON file + audio folder, in a worker off the UI. Jobs wait in one
-// queue (one runs at a time); a cancelled or interrupted job resumes from its last checkpoint.
+// studio dataset or a MuFun JSON file + audio folder, or tags a synthetic set's clips (the audio
+// tower learning to hear), in a worker off the UI. Jobs wait in one queue (one runs at a time); a
+// cancelled or interrupted job resumes from its last checkpoint (tagging keeps none: it starts over).
 import { type Check, CheckError, id, nullable, number, object, oneOf, optional, string } from './check.js';
 
 // ── Data types ──────────────────────────────────────────────────────────────
 
-export const TRAINING_KINDS = ['warmup', 'finetune', 'lora', 'grpo'] as const;
-/** warmup: connector only (pretrain template); finetune: everything (full); lora: PEFT adapters on the LLM; grpo: rewards instead of labels. */
+export const TRAINING_KINDS = ['warmup', 'finetune', 'lora', 'grpo', 'tagging'] as const;
+/**
+ * warmup: connector only (pretrain template); finetune: everything (full); lora: PEFT adapters on
+ * the LLM; grpo: rewards instead of labels; tagging: the audio tower and connector learn a
+ * synthetic set's labels directly (`mufun tag-train`: how a from-scratch model learns to hear).
+ */
 export type TrainingKind = (typeof TRAINING_KINDS)[number];
 
 export const TRAINING_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'] as const;
@@ -27,7 +32,10 @@ export type TrainingSettingValue = string | number | boolean | string[];
 export type TrainingSource =
   /** A studio dataset, exported in MuFun's JSON format when the job is created. */
   | { type: 'dataset'; datasetId: number }
-  /** A MuFun JSON file; audio paths are relative to audioFolder (default: the file's folder). */
+  /**
+   * A MuFun JSON file; audio paths are relative to audioFolder (default: the file's folder). For
+   * tagging: a synthetic set's labels.jsonl (or its folder), its audio in the folder's audio/.
+   */
   | { type: 'file'; dataPath: string; evalDataPath?: string | null; audioFolder?: string | null };
 
 export interface TrainingEvalResult {

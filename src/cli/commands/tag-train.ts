@@ -1,14 +1,9 @@
 // `mufun tag-train`: the tower and connector learn the labels of a synth-data set directly
 // (src/model/train/tagging.ts), before MuFun's warm-up and full training.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { type TaggingEvent, synthTags, trainTagging } from '../../model/train/tagging.js';
-import { TrainError } from '../../model/train/trainer.js';
-import type { ClipSpec } from '../../synth/compose.js';
-import { FRAME_TASKS, PITCH_CLASS_TASKS, frameLabels } from '../../synth/frames.js';
-import { readMidi } from '../../synth/midi.js';
-import { TASK_CLASSES, labelOf } from '../../synth/questions.js';
+import { type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
+import { PITCH_CLASS_TASKS } from '../../synth/frames.js';
+import { TAG_TASKS, synthTagSet } from '../../synth/tags.js';
 import { parseSeed, parseThreads } from '../main.js';
 
 const positive = (v: string) => {
@@ -26,7 +21,7 @@ export function tagTrainCommand(): Command {
     .requiredOption('--model <dir>', 'model folder (Hugging Face layout, e.g. from mufun init-model)')
     .requiredOption('--data <dir>', 'a mufun synth-data folder (labels.jsonl, audio/)')
     .requiredOption('--output_dir <dir>', 'where metrics.jsonl and final/ (the model folder) go')
-    .option('--tasks <list>', `tasks, comma-separated (default: ${Object.keys(TASK_CLASSES).join(',')})`)
+    .option('--tasks <list>', `tasks, comma-separated (default: ${TAG_TASKS.join(',')})`)
     .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
     .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', positive, 1)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, 10)
@@ -39,19 +34,8 @@ export function tagTrainCommand(): Command {
       model: string; data: string; output_dir: string; tasks?: string; num_train_epochs: number; learning_rate: number;
       per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number;
     }) => {
-      const classes = Object.fromEntries(Object.entries(TASK_CLASSES).map(([k, v]) => [k, v.classes]));
       const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
-      const midiOf = (spec: ClipSpec & { midi?: string }) => {
-        const file = spec.midi ? join(o.data, spec.midi) : null;
-        if (!file || !existsSync(file)) throw new TrainError(`clip ${spec.id}: ${file ? `its MIDI file ${file} is missing` : `${o.data}/labels.jsonl names no MIDI file`} (frame tasks read the notes from it; run mufun synth-data again, or train without frame tasks)`);
-        try {
-          return readMidi(readFileSync(file));
-        } catch (e) {
-          throw new TrainError(`clip ${spec.id}: ${file} is not a MIDI file we can read (${(e as Error).message})`);
-        }
-      };
-      const frames = o.frames ? { tasks: FRAME_TASKS, of: (spec: ClipSpec, tokens: number, sec: number) => frameLabels(spec, midiOf(spec), tokens, sec) } : undefined;
-      const { tasks, splits, frames: frameTargets } = synthTags<ClipSpec>(o.data, names, (spec, task) => labelOf(spec, task as never), classes, frames);
+      const { tasks, splits, frames: frameTargets } = synthTagSet(o.data, { tasks: names, frames: o.frames });
       const controller = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nmufun tag-train: stopping (nothing is written for a stopped run)');

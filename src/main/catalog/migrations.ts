@@ -2,7 +2,7 @@
 // and PRAGMA user_version records the last one applied. Never edit a shipped migration; add one.
 import { DATASET_MIGRATION } from '../datasets/schema.js';
 import { EVALUATION_MIGRATION } from '../evals/schema.js';
-import { TRAINING_MIGRATION } from '../training/schema.js';
+import { TRAINING_MIGRATION, TRAINING_TAGGING_MIGRATION } from '../training/schema.js';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: library, peaks, conversations, settings
@@ -93,4 +93,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 5: evaluations (per-task accuracy of a model on a dataset) — see evals/schema.ts
   EVALUATION_MIGRATION,
+  // 6: tagging jobs (a training kind) — see training/schema.ts
+  TRAINING_TAGGING_MIGRATION,
 ];

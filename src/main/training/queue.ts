@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { ProviderName } from '../../shared/api.js';
 import type { TrainingEvalResult, TrainingJob, TrainingProgress, TrainingStepPoint } from '../../shared/api-training.js';
 import type { GrpoEvent } from '../../model/train/grpo.js';
+import type { TaggingEvent } from '../../model/train/tagging.js';
 import { type TrainEvent, latestCheckpoint } from '../../model/train/trainer.js';
 import { type FromTrainingWorker, TRAINING_WORKER_KIND, type ToTrainingWorker } from './protocol.js';
 import { planRun } from './settings.js';
@@ -110,7 +111,7 @@ export class TrainingQueue {
         store.truncateMetrics(jobId, at);
         trimMetricsFile(job.outputDir, at);
       }
-      data = { kind: TRAINING_WORKER_KIND, jobId, mode: plan.mode, config: plan.config, grpo: plan.grpo, provider: this.o.provider(), threads: this.o.threads };
+      data = { kind: TRAINING_WORKER_KIND, jobId, plan, provider: this.o.provider(), threads: this.o.threads };
     } catch (e) {
       store.setStatus(jobId, 'failed', { error: e instanceof Error ? e.message : String(e) });
       this.emitStatus(jobId);
@@ -152,13 +153,14 @@ export class TrainingQueue {
     }
   }
 
-  private onEvent(a: Active, e: TrainEvent | GrpoEvent): void {
+  private onEvent(a: Active, e: TrainEvent | GrpoEvent | TaggingEvent): void {
     const { store } = this.o;
     const id = a.jobId;
     switch (e.type) {
       case 'start':
-        store.setProgress(id, e.resumedFrom, e.totalSteps);
-        store.addWarnings(id, e.skipped.map((p) => `skipped sample ${p.id}: ${p.message}`));
+        // tagging starts over and reads every clip it was given (checked when the job was made)
+        store.setProgress(id, 'resumedFrom' in e ? e.resumedFrom : 0, e.totalSteps);
+        if ('skipped' in e) store.addWarnings(id, e.skipped.map((p) => `skipped sample ${p.id}: ${p.message}`));
         this.emitStatus(id);
         break;
       case 'step': {

@@ -14,11 +14,11 @@ import { SettingsStore } from '../catalog/settings.js';
 import type { ServiceDeps } from '../services.js';
 import { resolveDatasetSource } from './dataset-source.js';
 import { TrainingQueue } from './queue.js';
-import { SettingsError, defaultSettings, planRun } from './settings.js';
-import { type ResolvedSource, resolveFileSource } from './source.js';
+import { type RunPlan, SettingsError, defaultSettings, planRun } from './settings.js';
+import { type ResolvedSource, resolveFileSource, resolveTaggingSource } from './source.js';
 import { JobStore } from './store.js';
 
-const KIND_LABEL: Record<TrainingKind, string> = { warmup: 'Warm-up', finetune: 'Finetune', lora: 'LoRA finetune', grpo: 'GRPO' };
+const KIND_LABEL: Record<TrainingKind, string> = { warmup: 'Warm-up', finetune: 'Finetune', lora: 'LoRA finetune', grpo: 'GRPO', tagging: 'Tagging' };
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
 /** The compiled training worker: next to the chat worker (dist/src/main/{chat,training}/worker.js) unless given. */
@@ -77,7 +77,8 @@ export function trainingHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Tra
 
   // Synchronous on purpose: a dataset job's row exists while its export is written, and no
   // queue event may run in between and start it half-made.
-  function resolveSource(source: TrainingSource, onBadSample: 'skip' | 'fail', outputDir: string): ResolvedSource {
+  function resolveSource(source: TrainingSource, plan: RunPlan, onBadSample: 'skip' | 'fail', outputDir: string): ResolvedSource {
+    if (plan.tagging) return resolveTaggingSource(source, plan.tagging);
     if (source.type === 'file') return resolveFileSource(source, onBadSample);
     return resolveDatasetSource(db, source.datasetId, join(outputDir, 'dataset'), onBadSample);
   }
@@ -99,14 +100,15 @@ export function trainingHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Tra
       // The settings first (no files touched), with stand-in paths: every problem at once.
       const onBadSample = given.bad_samples === 'skip' ? 'skip' : 'fail';
       const stand = { dataPath: '/data.json', evalDataPath: null, audioFolder: '/', baseModel: base, outputDir: outputDir ?? '/out' };
+      let plan: RunPlan;
       try {
-        planRun(kind, given, stand, false);
+        plan = planRun(kind, given, stand, false);
       } catch (e) {
         if (e instanceof SettingsError) throw new ServiceError('invalid-args', e.message);
         throw e;
       }
       // A file source is checked before anything is saved; a dataset is exported into the job's folder.
-      const early = source.type === 'file' ? resolveSource(source, onBadSample, '') : null;
+      const early = source.type === 'file' || plan.tagging ? resolveSource(source, plan, onBadSample, '') : null;
       const created = store.create({
         name: name?.trim() || `${KIND_LABEL[kind]} of ${base.split(/[/\\]/).filter(Boolean).pop()}`,
         kind, source, sourceLabel: early?.label ?? `dataset ${source.type === 'dataset' ? source.datasetId : ''}`,
@@ -114,7 +116,7 @@ export function trainingHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Tra
         baseModel: base, settings: given, outputDir: outputDir ?? null,
       });
       try {
-        const inputs = early ?? resolveSource(source, onBadSample, created.outputDir);
+        const inputs = early ?? resolveSource(source, plan, onBadSample, created.outputDir);
         if (!early) store.setInputs(created.id, inputs, inputs.label);
         planRun(kind, given, { ...inputs, baseModel: base, outputDir: created.outputDir }, false);
       } catch (e) {

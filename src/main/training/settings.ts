@@ -1,12 +1,15 @@
 // A job's settings (MuFun's flag names → values, as the studio saves them) → the runner's config.
 // The runner's own table (src/model/train/options.ts) does the checking, so `mufun train`, `mufun
 // grpo` and the studio accept and refuse the same things; GRPO's extra options are TRL's names,
-// as `mufun grpo` takes them. Every problem is reported at once, by flag name.
+// as `mufun grpo` takes them; a tagging job's are `mufun tag-train`'s. Every problem is reported
+// at once, by flag name.
+import { dirname } from 'node:path';
 import { TRAIN_OPTION_SPECS, TrainOptionsError, type TrainOptions, parseTrainOptions, trainDefaults } from '../../model/train/options.js';
 import { BUILTIN_REWARDS, parseRewardSpec } from '../../model/train/rewards.js';
 import { GRPO_LOSS_TYPES, type GrpoConfig, type GrpoLossType } from '../../model/train/grpo.js';
 import { type TrainerConfig, trainerConfigFrom } from '../../model/train/trainer.js';
 import type { TrainingKind, TrainingSettingValue, TrainingSettings } from '../../shared/api-training.js';
+import { TAG_TASKS } from '../../synth/tags.js';
 
 /** Set by the job itself (its source, base model and folder), never by its settings. */
 export const JOB_SET = new Set(['preset', 'data_path', 'data', 'eval_data_path', 'image_folder', 'audio-folder', 'pretrained_model_path', 'model', 'output_dir', 'resume_from_checkpoint']);
@@ -80,12 +83,49 @@ export const GRPO_DEFAULTS: GrpoSettings = {
   lossType: 'bnpo', scaleRewards: true, logCompletions: false, rewards: ['answer:1'],
 };
 
-const PRESET: Record<TrainingKind, TrainOptions['preset']> = { warmup: 'warmup', finetune: 'finetune', lora: 'lora', grpo: 'finetune' };
+/** A tagging job's settings (`mufun tag-train`'s flags) as its run takes them. */
+export interface TaggingSettings {
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  seed: number;
+  /** also learn the frame tasks (what sounds in each audio token, from the clips' MIDI) */
+  frames: boolean;
+  frameWeight: number;
+  tasks: string[];
+}
+
+export const TAGGING_DEFAULTS: TaggingSettings = {
+  epochs: 10, learningRate: 1e-3, batchSize: 16, seed: 0, frames: false, frameWeight: 1, tasks: [...TAG_TASKS],
+};
+
+type TaggingSpec = { flag: string; key: keyof TaggingSettings; parse: (v: TrainingSettingValue) => unknown };
+
+const TAGGING_SPECS: readonly TaggingSpec[] = [
+  { flag: 'num_train_epochs', key: 'epochs', parse: num('a positive integer', (n) => int(n) && n >= 1) },
+  { flag: 'learning_rate', key: 'learningRate', parse: num('a number > 0', (n) => n > 0) },
+  { flag: 'per_device_train_batch_size', key: 'batchSize', parse: num('a positive integer', (n) => int(n) && n >= 1) },
+  { flag: 'seed', key: 'seed', parse: num('an integer ≥ 0', (n) => int(n) && n >= 0) },
+  { flag: 'frames', key: 'frames', parse: bool },
+  { flag: 'frame_weight', key: 'frameWeight', parse: num('a number > 0', (n) => n > 0) },
+  {
+    flag: 'tasks', key: 'tasks', parse: (v) => {
+      const names = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : null;
+      if (!names?.length) throw new Error(`must be one or more of ${TAG_TASKS.join(', ')}`);
+      const unknown = names.filter((n) => !TAG_TASKS.includes(n));
+      if (unknown.length) throw new Error(`${unknown.join(', ')}: not a tagging task (tasks: ${TAG_TASKS.join(', ')})`);
+      return names;
+    },
+  },
+];
+
+const PRESET: Record<Exclude<TrainingKind, 'tagging'>, TrainOptions['preset']> = { warmup: 'warmup', finetune: 'finetune', lora: 'lora', grpo: 'finetune' };
 
 const TRAIN_FLAGS = new Map(TRAIN_OPTION_SPECS.map((s) => [s.flag, s]));
 
 /** The recipe's settings for a kind, by flag name (what the form starts from). */
 export function defaultSettings(kind: TrainingKind): TrainingSettings {
+  if (kind === 'tagging') return Object.fromEntries(TAGGING_SPECS.map((s) => [s.flag, TAGGING_DEFAULTS[s.key]])) as TrainingSettings;
   const d = trainDefaults(PRESET[kind]) as unknown as Record<string, unknown>;
   const out: TrainingSettings = {};
   for (const s of TRAIN_OPTION_SPECS) {
@@ -112,11 +152,18 @@ export interface JobInputs {
   outputDir: string;
 }
 
-export interface RunPlan {
-  mode: 'sft' | 'grpo';
-  config: TrainerConfig;
-  grpo: GrpoSettings | null;
+/** What a tagging run reads and writes: its settings and the job's paths. */
+export interface TaggingRun extends TaggingSettings {
+  /** the synth-data folder (labels.jsonl, audio/, midi/) */
+  dataDir: string;
+  audioFolder: string;
+  modelDir: string;
+  outputDir: string;
 }
+
+export type RunPlan =
+  | { mode: 'sft' | 'grpo'; config: TrainerConfig; grpo: GrpoSettings | null; tagging: null }
+  | { mode: 'tagging'; config: null; grpo: null; tagging: TaggingRun };
 
 export class SettingsError extends Error {}
 
@@ -125,6 +172,7 @@ export class SettingsError extends Error {}
  * listing every problem (unknown names, values out of range, studio-set names).
  */
 export function planRun(kind: TrainingKind, settings: TrainingSettings, inputs: JobInputs, resume: boolean): RunPlan {
+  if (kind === 'tagging') return { mode: 'tagging', config: null, grpo: null, tagging: planTagging(settings, inputs) };
   const errors: string[] = [];
   const raw: Record<string, unknown> = kind === 'grpo' ? { ...GRPO_SH_DEFAULTS } : {};
   const grpo: GrpoSettings = { ...GRPO_DEFAULTS, rewards: [...GRPO_DEFAULTS.rewards] };
@@ -168,5 +216,30 @@ export function planRun(kind: TrainingKind, settings: TrainingSettings, inputs: 
     }
   }
   if (errors.length || !options) throw new SettingsError(`bad training settings:\n  ${errors.join('\n  ')}`);
-  return { mode: kind === 'grpo' ? 'grpo' : 'sft', config: trainerConfigFrom(options), grpo: kind === 'grpo' ? grpo : null };
+  return { mode: kind === 'grpo' ? 'grpo' : 'sft', config: trainerConfigFrom(options), grpo: kind === 'grpo' ? grpo : null, tagging: null };
+}
+
+/**
+ * A tagging job (`mufun tag-train` in the studio): its settings checked by the same names, its data
+ * the synth-data folder holding the job's labels.jsonl. It keeps no checkpoints: a resumed job
+ * starts over.
+ */
+function planTagging(settings: TrainingSettings, inputs: JobInputs): TaggingRun {
+  const errors: string[] = [];
+  const out: TaggingSettings = { ...TAGGING_DEFAULTS, tasks: [...TAGGING_DEFAULTS.tasks] };
+  const specs = new Map(TAGGING_SPECS.map((s) => [s.flag, s]));
+  for (const [name, value] of Object.entries(settings)) {
+    const spec = specs.get(name);
+    if (JOB_SET.has(name)) errors.push(`${name}: set by the job (its source, base model and output folder), not in its settings`);
+    else if (!spec) errors.push(`${name}: not a tagging setting (${[...specs.keys()].join(', ')})`);
+    else {
+      try {
+        (out as unknown as Record<string, unknown>)[spec.key] = spec.parse(value);
+      } catch (e) {
+        errors.push(`${name}: ${(e as Error).message}`);
+      }
+    }
+  }
+  if (errors.length) throw new SettingsError(`bad tagging settings:\n  ${errors.join('\n  ')}`);
+  return { ...out, dataDir: dirname(inputs.dataPath), audioFolder: inputs.audioFolder, modelDir: inputs.baseModel, outputDir: inputs.outputDir };
 }

@@ -1,8 +1,10 @@
 // A job's training data: a MuFun JSON file (+ audio folder) checked before the job is saved, so a
 // missing file, broken JSON or a bad sample is said at once, by sample id, and nothing is queued.
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { DatasetError, loadDataset } from '../../model/train/data.js';
+import { TrainError } from '../../model/train/trainer.js';
+import { synthTagSet } from '../../synth/tags.js';
 import { ServiceError } from '../../shared/api.js';
 import type { TrainingSource } from '../../shared/api-training.js';
 
@@ -42,4 +44,35 @@ export function resolveFileSource(s: Extract<TrainingSource, { type: 'file' }>, 
   const n = checkDataFile(dataPath, audioFolder, onBadSample, 'training set');
   const m = evalDataPath ? checkDataFile(evalDataPath, audioFolder, onBadSample, 'eval set') : 0;
   return { dataPath, evalDataPath, audioFolder, label: `${basename(dataPath)} (${n} samples${evalDataPath ? `, ${m} eval` : ''})` };
+}
+
+/**
+ * A tagging job's data: a synthetic set's labels.jsonl (or the folder holding it, as `mufun
+ * synth-data`, `mufun dataset synth` and the Datasets page make them), read as the run will: its
+ * tasks' labels, and with frame tasks every clip's MIDI file. Its val clips are the eval set.
+ */
+export function resolveTaggingSource(s: TrainingSource, o: { tasks: string[]; frames: boolean }): ResolvedSource {
+  if (s.type !== 'file') {
+    throw new ServiceError('invalid-args', 'tagging learns a synthetic set\'s labels: give its labels.jsonl as the training file (a synthetic dataset\'s description names it)');
+  }
+  if (!isAbsolute(s.dataPath)) throw new ServiceError('invalid-args', `give the labels file's full path (${s.dataPath} is relative)`);
+  if (!existsSync(s.dataPath)) throw new ServiceError('not-found', `no labels file at ${s.dataPath}`);
+  const dataPath = statSync(s.dataPath).isDirectory() ? join(s.dataPath, 'labels.jsonl') : s.dataPath;
+  if (basename(dataPath) !== 'labels.jsonl') throw new ServiceError('invalid-args', `${dataPath} is not a synthetic set's labels.jsonl (make one on the Datasets page or with mufun synth-data)`);
+  if (!existsSync(dataPath)) throw new ServiceError('not-found', `${s.dataPath} has no labels.jsonl (make a synthetic set on the Datasets page or with mufun synth-data)`);
+  const dir = dirname(dataPath);
+  const audioFolder = join(dir, 'audio');
+  if (!existsSync(audioFolder)) throw new ServiceError('not-found', `no audio folder at ${audioFolder}`);
+  let set: ReturnType<typeof synthTagSet>;
+  try {
+    set = synthTagSet(dir, o);
+  } catch (e) {
+    if (e instanceof TrainError) throw new ServiceError('invalid-args', `the labels cannot be used: ${e.message}`);
+    throw e;
+  }
+  const { train, val } = set.splits;
+  if (!train.length) throw new ServiceError('invalid-args', `${dataPath} has no train clips`);
+  const missing = [...train, ...val].find((c) => !existsSync(join(audioFolder, c.audio)));
+  if (missing) throw new ServiceError('not-found', `clip ${missing.id}: no audio file ${join(audioFolder, missing.audio)}`);
+  return { dataPath, evalDataPath: null, audioFolder, label: `synthetic set ${basename(dir)} (${train.length} train, ${val.length} val clips)` };
 }

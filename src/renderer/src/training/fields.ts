@@ -14,6 +14,7 @@ export const KIND_LABELS: Record<TrainingKind, string> = {
   finetune: 'Finetune (full)',
   lora: 'Finetune (LoRA)',
   grpo: 'GRPO (rewards)',
+  tagging: 'Tagging (the audio tower learns to hear)',
 };
 
 const COMMON: Field[] = [
@@ -52,7 +53,19 @@ const GRPO: Field[] = [
   { flag: 'reward', label: 'Rewards (answer, choice, wer, format as name:weight, comma-separated)' },
 ];
 
+// `mufun tag-train`'s flags: the tower and connector learn a synthetic set's labels
+const TAGGING: Field[] = [
+  { flag: 'learning_rate', label: 'Learning rate' },
+  { flag: 'num_train_epochs', label: 'Epochs' },
+  { flag: 'per_device_train_batch_size', label: 'Clips per step' },
+  { flag: 'frames', label: 'Frame tasks (what sounds in each audio token)', choices: ['false', 'true'] },
+  { flag: 'frame_weight', label: 'Frame tasks\' weight' },
+  { flag: 'tasks', label: 'Tasks (comma-separated)' },
+  { flag: 'seed', label: 'Seed' },
+];
+
 export function fieldsFor(kind: TrainingKind): Field[] {
+  if (kind === 'tagging') return TAGGING;
   if (kind === 'grpo') return [...COMMON, ...GRPO];
   if (kind === 'lora') return [...COMMON, ...EVAL, ...LORA];
   if (kind === 'finetune') return [...COMMON, ...EVAL, ...TUNE];
