@@ -4,7 +4,7 @@
 // interrupted after the restart, its curve back, resumed from its checkpoint; and a tagging job
 // (the audio tower learning a synthetic set's labels) with its accuracy per task.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { generateDataset } from '../src/synth/dataset.js';
 import { DEBIAN_PACKAGES, findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
@@ -193,19 +193,20 @@ test('a job running when the studio is killed comes back interrupted and resumes
 
 test("tagging: a model's tower learns a synthetic set's labels; accuracy per task is charted after every epoch", async ({ page }) => {
   test.skip(!haveFluidsynth, `FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
-  const set = tempDir('synth');
+  const set = join(dirname(db), 'synthetic', 'tones-set'); // where the Datasets page generates them
   await generateDataset({ out: set, count: 8, seed: 3, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5 });
   await page.goto(serve.url);
   await gotoPage(page, 'Training');
   const form = page.getByRole('form', { name: 'New training job' });
   await form.getByRole('radio', { name: 'Tagging (the audio tower learns to hear)' }).check();
   await expect(form.getByRole('textbox', { name: 'Training set (MuFun JSON)' })).toHaveCount(0); // tagging reads labels, not questions
-  await form.getByRole('textbox', { name: "Synthetic set's labels" }).fill(join(set, 'train.json'));
+  await expect(form.getByRole('combobox', { name: "Synthetic set's labels" })).toHaveValue(join(set, 'labels.jsonl')); // the studio's newest set
+  await form.getByRole('combobox', { name: "Synthetic set's labels" }).fill(join(set, 'train.json'));
   await form.getByRole('textbox', { name: 'Job name' }).fill('Synth tagging');
   await settings(page, { num_train_epochs: '2', per_device_train_batch_size: '2', tasks: 'instrument, chord' });
   await form.getByRole('button', { name: 'Start training' }).click();
   await expect(form.getByRole('alert')).toContainText("train.json is not a synthetic set's labels.jsonl");
-  await form.getByRole('textbox', { name: "Synthetic set's labels" }).fill(join(set, 'labels.jsonl'));
+  await form.getByRole('combobox', { name: "Synthetic set's labels" }).fill(join(set, 'labels.jsonl'));
   await form.getByRole('button', { name: 'Start training' }).click();
 
   const row = page.getByRole('table', { name: 'Training jobs' }).getByRole('row').filter({ hasText: 'Synth tagging' });

@@ -1,12 +1,13 @@
 // Tagging as a studio job (`mufun tag-train` on the Training page): the audio tower and connector
 // of a model learn a synthetic set's labels in the training worker, with the job's curve and its
-// per-task val accuracy; the model it writes is a trained model like any other. What cannot run
-// is refused before anything is saved, by name.
-import { mkdtempSync, rmSync } from 'node:fs';
+// per-task val accuracy; the model it writes is a trained model like any other. The form is offered
+// the sets generated in the studio. What cannot run is refused before anything is saved, by name.
+import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingProgress } from '../src/shared/api-training.js';
+import { syntheticRoot } from '../src/main/datasets/synthesis.js';
 import type { Studio } from '../src/main/services.js';
 import { generateDataset } from '../src/synth/dataset.js';
 import { DEBIAN_PACKAGES, findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
@@ -20,13 +21,15 @@ if (!haveFluidsynth) console.warn(`tagging job tests skipped: FluidSynth or a GM
 let studio: Studio;
 let model: string;
 let data: string;
+let dbPath: string;
 
 beforeAll(async () => {
   if (!haveFluidsynth) return;
   model = tinyChatModel();
   data = mkdtempSync(join(tmpdir(), 'tagging-job-data-'));
   await generateDataset({ out: data, count: 8, seed: 3, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5 });
-  studio = studioAt(join(tmp('db'), 'catalog.sqlite'));
+  dbPath = join(tmp('db'), 'catalog.sqlite');
+  studio = studioAt(dbPath);
 }, 120_000);
 afterAll(async () => studio?.close());
 
@@ -66,6 +69,22 @@ describe.skipIf(!haveFluidsynth)('tagging jobs', () => {
     });
     await rec.settled(next.id);
   }, 300_000);
+
+  it("offers the sets in the studio's synthetic folder (where the Datasets page generates them), newest first", async () => {
+    const root = syntheticRoot(dbPath);
+    expect(await call(studio, 'training.syntheticSets', {})).toEqual([]);
+    cpSync(data, join(root, 'first-set'), { recursive: true });
+    mkdirSync(join(root, 'not-a-set'), { recursive: true });
+    mkdirSync(join(root, 'damaged'), { recursive: true });
+    writeFileSync(join(root, 'damaged', 'labels.jsonl'), '{"split": "tr');
+    await new Promise((r) => setTimeout(r, 20));
+    cpSync(data, join(root, 'second-set'), { recursive: true });
+    utimesSync(join(root, 'first-set', 'labels.jsonl'), new Date(1000), new Date(1000));
+    expect(await call(studio, 'training.syntheticSets', {})).toEqual([
+      { name: 'second-set', labelsPath: join(root, 'second-set', 'labels.jsonl'), train: 4, val: 2 },
+      { name: 'first-set', labelsPath: join(root, 'first-set', 'labels.jsonl'), train: 4, val: 2 },
+    ]);
+  });
 
   it('refuse, before saving anything, what cannot run: a studio dataset, paths that are not a set, unknown tasks or settings, missing MIDI for frame tasks', async () => {
     const before = (await call(studio, 'training.jobs', {})).length;

@@ -135,6 +135,14 @@ export interface TrainedModel {
   present: boolean;
 }
 
+/** A synthetic set in the studio's folder (generated on the Datasets page): what a tagging job reads. */
+export interface SyntheticSet {
+  name: string;
+  labelsPath: string;
+  train: number;
+  val: number;
+}
+
 // ── Calls ───────────────────────────────────────────────────────────────────
 
 /** name → { args, result } */
@@ -166,6 +174,8 @@ export interface TrainingCalls {
   'training.metrics': { args: { id: number }; result: TrainingMetrics };
   /** Finished jobs' trained model folders, newest first. */
   'training.models': { args: Record<string, never>; result: TrainedModel[] };
+  /** The synthetic sets in the studio's folder, newest first, for tagging jobs. */
+  'training.syntheticSets': { args: Record<string, never>; result: SyntheticSet[] };
 }
 
 const path = () => string({ nonEmpty: true, maxLength: 4096 });
@@ -204,6 +214,7 @@ const sourceCheck: Check<TrainingSource> = (value, at) => {
 
 export const trainingArgChecks: { [N in keyof TrainingCalls]: Check<TrainingCalls[N]['args']> } = {
   'training.jobs': object({}),
+  'training.syntheticSets': object({}),
   'training.get': object({ id: id() }),
   'training.defaults': object({ kind: oneOf(TRAINING_KINDS) }),
   'training.start': object({

@@ -43,7 +43,12 @@ export function planSynthesis(db: Db, catalogPath: string, a: SynthesisArgs): Sy
     if (e instanceof SynthSetupError) throw new ServiceError('failed', e.message);
     throw e;
   }
-  return { ...a, name, outDir: a.outDir ?? join(dirname(resolve(catalogPath)), 'synthetic', folderName(name)) };
+  return { ...a, name, outDir: a.outDir ?? join(syntheticRoot(catalogPath), folderName(name)) };
+}
+
+/** Where generated sets go unless a request says: synthetic/ beside the catalog file. */
+export function syntheticRoot(catalogPath: string): string {
+  return join(dirname(resolve(catalogPath)), 'synthetic');
 }
 
 export interface SynthesisResult {

@@ -15,7 +15,8 @@ import type { ServiceDeps } from '../services.js';
 import { resolveDatasetSource } from './dataset-source.js';
 import { TrainingQueue } from './queue.js';
 import { type RunPlan, SettingsError, defaultSettings, planRun } from './settings.js';
-import { type ResolvedSource, resolveFileSource, resolveTaggingSource } from './source.js';
+import { syntheticRoot } from '../datasets/synthesis.js';
+import { type ResolvedSource, listSyntheticSets, resolveFileSource, resolveTaggingSource } from './source.js';
 import { JobStore } from './store.js';
 
 const KIND_LABEL: Record<TrainingKind, string> = { warmup: 'Warm-up', finetune: 'Finetune', lora: 'LoRA finetune', grpo: 'GRPO', tagging: 'Tagging' };
@@ -154,5 +155,6 @@ export function trainingHandlers(deps: ServiceDeps): Pick<ApiHandlers, keyof Tra
     },
 
     'training.models': async () => store.trainedModels(),
+    'training.syntheticSets': async () => (ctx.dbPath === ':memory:' ? [] : listSyntheticSets(syntheticRoot(ctx.dbPath))),
   };
 }

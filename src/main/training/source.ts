@@ -1,12 +1,12 @@
 // A job's training data: a MuFun JSON file (+ audio folder) checked before the job is saved, so a
 // missing file, broken JSON or a bad sample is said at once, by sample id, and nothing is queued.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { DatasetError, loadDataset } from '../../model/train/data.js';
 import { TrainError } from '../../model/train/trainer.js';
 import { synthTagSet } from '../../synth/tags.js';
 import { ServiceError } from '../../shared/api.js';
-import type { TrainingSource } from '../../shared/api-training.js';
+import type { SyntheticSet, TrainingSource } from '../../shared/api-training.js';
 
 export interface ResolvedSource {
   dataPath: string;
@@ -75,4 +75,26 @@ export function resolveTaggingSource(s: TrainingSource, o: { tasks: string[]; fr
   const missing = [...train, ...val].find((c) => !existsSync(join(audioFolder, c.audio)));
   if (missing) throw new ServiceError('not-found', `clip ${missing.id}: no audio file ${join(audioFolder, missing.audio)}`);
   return { dataPath, evalDataPath: null, audioFolder, label: `synthetic set ${basename(dir)} (${train.length} train, ${val.length} val clips)` };
+}
+
+/** The sets under `root` (one folder each, holding labels.jsonl), newest first; unreadable ones are left out. */
+export function listSyntheticSets(root: string): SyntheticSet[] {
+  if (!existsSync(root)) return [];
+  const sets: (SyntheticSet & { mtime: number })[] = [];
+  for (const name of readdirSync(root)) {
+    const labelsPath = join(root, name, 'labels.jsonl');
+    if (!existsSync(labelsPath)) continue;
+    const count = { train: 0, val: 0 };
+    try {
+      for (const line of readFileSync(labelsPath, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        const split = (JSON.parse(line) as { split?: string }).split;
+        if (split === 'train' || split === 'val') count[split]++;
+      }
+    } catch {
+      continue; // half written or damaged: resolveTaggingSource says why if it is chosen by path
+    }
+    sets.push({ name, labelsPath, ...count, mtime: statSync(labelsPath).mtimeMs });
+  }
+  return sets.sort((a, b) => b.mtime - a.mtime).map(({ mtime: _, ...s }) => s);
 }
