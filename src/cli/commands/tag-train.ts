@@ -1,7 +1,7 @@
 // `mufun tag-train`: the tower and connector learn the labels of a synth-data set directly
 // (src/model/train/tagging.ts), before MuFun's warm-up and full training.
 import { Command, InvalidArgumentError } from 'commander';
-import { type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
+import { TAGGING_DEFAULTS, type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
 import { PITCH_CLASS_TASKS } from '../../synth/frames.js';
 import { TAG_TASKS, synthTagSet } from '../../synth/tags.js';
 import { parseSeed, parseThreads } from '../main.js';
@@ -23,11 +23,11 @@ export function tagTrainCommand(): Command {
     .requiredOption('--output_dir <dir>', 'where metrics.jsonl and final/ (the model folder) go')
     .option('--tasks <list>', `tasks, comma-separated (default: ${TAG_TASKS.join(',')})`)
     .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
-    .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', positive, 1)
-    .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, 10)
-    .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, 1e-3)
-    .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, 16)
-    .option('--seed <n>', 'shuffling and head initialisation seed', parseSeed, 0)
+    .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', positive, TAGGING_DEFAULTS.frameWeight)
+    .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, TAGGING_DEFAULTS.epochs)
+    .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, TAGGING_DEFAULTS.learningRate)
+    .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, TAGGING_DEFAULTS.batchSize)
+    .option('--seed <n>', 'shuffling and head initialisation seed', parseSeed, TAGGING_DEFAULTS.seed)
     .option('--threads <n>', 'CPU threads', parseThreads)
     .option('--json', 'print each event as a JSON line on stdout')
     .action(async (o: {

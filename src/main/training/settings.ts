@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { TRAIN_OPTION_SPECS, TrainOptionsError, type TrainOptions, parseTrainOptions, trainDefaults } from '../../model/train/options.js';
 import { BUILTIN_REWARDS, parseRewardSpec } from '../../model/train/rewards.js';
 import { GRPO_LOSS_TYPES, type GrpoConfig, type GrpoLossType } from '../../model/train/grpo.js';
+import { TAGGING_DEFAULTS as ENGINE_TAGGING_DEFAULTS } from '../../model/train/tagging.js';
 import { type TrainerConfig, trainerConfigFrom } from '../../model/train/trainer.js';
 import type { TrainingKind, TrainingSettingValue, TrainingSettings } from '../../shared/api-training.js';
 import { TAG_TASKS } from '../../synth/tags.js';
@@ -95,9 +96,7 @@ export interface TaggingSettings {
   tasks: string[];
 }
 
-export const TAGGING_DEFAULTS: TaggingSettings = {
-  epochs: 10, learningRate: 1e-3, batchSize: 16, seed: 0, frames: false, frameWeight: 1, tasks: [...TAG_TASKS],
-};
+const TAGGING_DEFAULTS: TaggingSettings = { ...ENGINE_TAGGING_DEFAULTS, frames: false, tasks: [...TAG_TASKS] };
 
 type TaggingSpec = { flag: string; key: keyof TaggingSettings; parse: (v: TrainingSettingValue) => unknown };
 

@@ -138,6 +138,9 @@ export interface TaggingConfig {
   runtime?: RuntimeOptions;
 }
 
+/** `mufun tag-train`'s and the studio's defaults. */
+export const TAGGING_DEFAULTS = { epochs: 10, learningRate: 1e-3, batchSize: 16, seed: 0, frameWeight: 1 } as const;
+
 export type TaggingEvent =
   | { type: 'start'; totalSteps: number; trainClips: number; evalClips: number; tasks: string[] }
   | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; elapsedSec: number; etaSec: number }
