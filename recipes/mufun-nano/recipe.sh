@@ -10,6 +10,8 @@
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
 # The shipped model (v3.1) is the defaults'. Being tried for the next one (DEVELOPERS.md "Training"):
 #   STAGE0=frames CONFIG=recipes/mufun-nano/config-wide.json   (a 192-wide tower, tagged in two phases)
+#   and with it CLIPS=4800 TAG_EPOCHS=3   (the same tagging steps over 4x the clips: a better tower;
+#   its LLM stages not yet run: EPOCHS=1 is then 4x the questions)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
