@@ -86,7 +86,7 @@ describe.skipIf(!haveFluidsynth)('tagging jobs', () => {
     ]);
   });
 
-  it('refuse, before saving anything, what cannot run: a studio dataset, paths that are not a set, unknown tasks or settings, missing MIDI for frame tasks', async () => {
+  it('refuse, before saving anything, what cannot run: a studio dataset, paths that are not a set, unknown tasks or settings, missing audio, missing MIDI for frame tasks', async () => {
     const before = (await call(studio, 'training.jobs', {})).length;
     const start = (source: object, settings: object = {}) => call(studio, 'training.start', { kind: 'tagging', source: source as never, baseModel: model, settings: settings as never });
     await expect(start({ type: 'dataset', datasetId: 1 })).rejects.toThrow(/tagging learns a synthetic set's labels: give its labels\.jsonl/);
@@ -96,6 +96,11 @@ describe.skipIf(!haveFluidsynth)('tagging jobs', () => {
     await expect(start({ type: 'file', dataPath: data }, { tasks: ['timbre'], lora_r: 8, frames: 'maybe' })).rejects.toThrow(
       /timbre: not a tagging task[\s\S]*lora_r: not a tagging setting[\s\S]*frames: must be true or false/,
     );
+    const audio = join(data, 'audio', 'val-000000.wav');
+    cpSync(audio, `${audio}.kept`);
+    rmSync(audio);
+    await expect(start({ type: 'file', dataPath: data })).rejects.toThrow(`clip val-000000: no audio file ${audio}`);
+    cpSync(`${audio}.kept`, audio);
     rmSync(join(data, 'midi', 'train-000001.mid'));
     await expect(start({ type: 'file', dataPath: data }, { frames: true })).rejects.toThrow(/clip train-000001: its MIDI file .*train-000001\.mid is missing/);
     expect((await call(studio, 'training.jobs', {})).length).toBe(before);
