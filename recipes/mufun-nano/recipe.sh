@@ -10,8 +10,8 @@
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
 # The shipped model (v3.1) is the defaults'. Being tried for the next one (DEVELOPERS.md "Training"):
 #   STAGE0=frames CONFIG=recipes/mufun-nano/config-wide.json   (a 192-wide tower, tagged in two phases)
-#   and with it CLIPS=4800 TAG_EPOCHS=3   (the same tagging steps over 4x the clips: a better tower;
-#   its LLM stages not yet run: EPOCHS=1 is then 4x the questions)
+#   and with it CLIPS=4800 TAG_EPOCHS=3 FULL_STEPS=1680   (the same tagging steps over 4x the clips:
+#   a better tower; stage 1 capped at the old epoch's steps; the later stages not yet run on it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
@@ -19,6 +19,7 @@ CLIPS=${CLIPS:-1200}
 QPC=${QPC:-2}              # train questions per task and clip (other words, other option orders)
 TAG_EPOCHS=${TAG_EPOCHS:-12}
 EPOCHS=${EPOCHS:-1}
+FULL_STEPS=${FULL_STEPS:-}  # stage 1's steps (default: EPOCHS epochs)
 THREADS=${THREADS:-2}
 LR=${LR:-1e-3}
 BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
@@ -70,7 +71,8 @@ llm() {
 # pretrained LLM's language; MuFun-nano's LLM starts random, so there is no language to learn
 # yet: tagging warmed the connector up instead, and it stays frozen with the tower (their audio
 # tokens are computed once and cached).
-llm "$WORK/tag/final" "$WORK/data/train.json" "$WORK/full" --num_train_epochs "$EPOCHS" --eval_steps 200 --save_steps 100
+llm "$WORK/tag/final" "$WORK/data/train.json" "$WORK/full" --num_train_epochs "$EPOCHS" --eval_steps 200 --save_steps 100 \
+  ${FULL_STEPS:+--max_steps "$FULL_STEPS"}
 
 # Stage 2, letters: the LLM names what it hears after stage 1 but puts a letter at chance before
 # it. Binding a label to its option's letter is learnt on text first ("Hint: brass." in place of
@@ -107,6 +109,6 @@ cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then ${EPOCHS} epoch(s) of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
+  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
   recipes/mufun-nano/status.md
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
