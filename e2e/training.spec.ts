@@ -7,13 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test, expect, type Locator, type Page } from '@playwright/test';
 import { generateDataset } from '../src/synth/dataset.js';
-import { DEBIAN_PACKAGES, findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
+import { DEBIAN_PACKAGES, canRender } from '../src/synth/render.js';
 import { gotoPage, shot } from './flows.js';
 import { type Serve, api, startServe, tempDir, tinyChatModel, writeTone, watchPageErrors } from './helpers.js';
 
 test.describe.configure({ mode: 'serial' });
 
-const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+const haveFluidsynth = canRender();
 
 let serve: Serve;
 let db: string;

@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SynthesisProgress } from '../src/shared/api-datasets.js';
 import type { Studio } from '../src/main/services.js';
 import { folderName } from '../src/main/datasets/synthesis.js';
-import { findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
+import { canRender, findSoundfont } from '../src/synth/render.js';
 import { call, studioAt, tmp } from './helpers/datasets.js';
 
-const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+const haveFluidsynth = canRender();
 
 let studio: Studio | null = null;
 afterEach(async () => {

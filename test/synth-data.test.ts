@@ -17,7 +17,7 @@ import { type ClipPlan, effectiveChordShare, generateDataset, planSplit, splitCo
 import { type MidiEvent, keySignatureSharps, readMidi, vlq, writeMidi } from '../src/synth/midi.js';
 import { Prng, balancedClass } from '../src/synth/prng.js';
 import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel, bindingQuestion } from '../src/synth/questions.js';
-import { DEBIAN_PACKAGES, SAMPLE_RATE, findSoundfont, fluidsynthVersion, pool, renderMidi, setupRenderer } from '../src/synth/render.js';
+import { DEBIAN_PACKAGES, SAMPLE_RATE, canRender, pool, renderMidi, setupRenderer } from '../src/synth/render.js';
 import { CHORD_INTERVALS, SCALES, chordPitchClasses } from '../src/synth/theory.js';
 
 const ALL = [...TASKS];
@@ -443,7 +443,7 @@ describe('the music says what the labels say (MIDI level)', () => {
 
 // ---- real renders --------------------------------------------------------------------------
 
-const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+const haveFluidsynth = canRender();
 if (!haveFluidsynth) {
   console.warn(`synth-data render tests skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
 }

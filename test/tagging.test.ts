@@ -11,7 +11,7 @@ import { type TaggedClip, type TaggingEvent, synthTags, trainTagging } from '../
 import { generateDataset } from '../src/synth/dataset.js';
 import { FRAME_TASKS } from '../src/synth/frames.js';
 import { TASK_CLASSES, labelOf } from '../src/synth/questions.js';
-import { DEBIAN_PACKAGES, findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
+import { DEBIAN_PACKAGES, canRender } from '../src/synth/render.js';
 import { tinyChatModel } from './helpers/chat-model.js';
 
 const REGISTER = { task: 'register', classes: ['low', 'high'] };
@@ -128,7 +128,7 @@ describe('tag-train', () => {
   });
 });
 
-const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+const haveFluidsynth = canRender();
 if (!haveFluidsynth) console.warn(`mufun tag-train CLI test skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
 
 describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () => {

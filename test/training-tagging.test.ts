@@ -10,12 +10,12 @@ import type { TrainingProgress } from '../src/shared/api-training.js';
 import { syntheticRoot } from '../src/main/datasets/synthesis.js';
 import type { Studio } from '../src/main/services.js';
 import { generateDataset } from '../src/synth/dataset.js';
-import { DEBIAN_PACKAGES, findSoundfont, fluidsynthVersion } from '../src/synth/render.js';
+import { DEBIAN_PACKAGES, canRender } from '../src/synth/render.js';
 import { call } from './helpers/datasets.js';
 import { tinyChatModel } from './helpers/chat-model.js';
 import { recorder, studioAt, tmp } from './helpers/training.js';
 
-const haveFluidsynth = fluidsynthVersion() !== null && findSoundfont() !== null;
+const haveFluidsynth = canRender();
 if (!haveFluidsynth) console.warn(`tagging job tests skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
 
 let studio: Studio;

@@ -45,6 +45,11 @@ export function findSoundfont(explicit?: string): string | null {
 }
 
 /** Finds FluidSynth and a soundfont, or throws a message that says what to install. */
+/** Whether clips can be rendered here: FluidSynth and a General MIDI soundfont are installed. */
+export function canRender(): boolean {
+  return fluidsynthVersion() !== null && findSoundfont() !== null;
+}
+
 export function setupRenderer(opts: { soundfont?: string; fluidsynth?: string } = {}): Renderer {
   const exe = opts.fluidsynth ?? process.env.MUFUN_FLUIDSYNTH ?? 'fluidsynth';
   const version = fluidsynthVersion(exe);
