@@ -50,6 +50,23 @@ p.command('audio')
     console.log(JSON.stringify(r, null, 1));
   });
 
+p.command('real')
+  .description('the embedded model (or --model) on real recordings it never heard: answer format and picks per task, captions, a whole track; the same questions on synthetic test clips as the reference')
+  .option('--audio <paths...>', 'recordings (files or folders)')
+  .option('--model <dir>', 'model folder (default: the embedded model)')
+  .option('--synthetic <dir>', 'a synth-data folder (test.json, audio/) whose test clips get the same questions')
+  .option('--synthetic-clips <n>', 'how many of its piece clips', '40')
+  .option('--threads <n>', 'CPU threads', '2')
+  .option('--seed <n>', 'question seed', '1')
+  .action(async (o) => {
+    const { realBench, DEBIAN_MUSIC } = await import('./real.js');
+    const r = await realBench({
+      audio: o.audio ?? DEBIAN_MUSIC, model: o.model, synthetic: o.synthetic, syntheticClips: Number(o.syntheticClips),
+      threads: Number(o.threads), seed: Number(o.seed),
+    });
+    console.log(JSON.stringify(r, null, 1));
+  });
+
 modelBench('chat', 'chat(): time to first token (30 s clip + 50-token question) and decode tokens/s vs torch_mufun.py', { ep: true })
   .option('--new <n>', 'decoded tokens', '32')
   .option('--variants <list>', 'weights: comma-separated float32 (screened LM head on the CPU), float32-full-head, int8, int4', 'float32,float32-full-head,int4')

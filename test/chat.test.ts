@@ -121,4 +121,13 @@ describe('chat rejects bad input before doing any work', () => {
     const conv = new Conversation(model, tokenizer, { maxContext: 500 });
     await expect(run(conv.ask({ prompt: '<audio>?', audio: song }))).rejects.toThrow(/needs \d+ positions .* at most 500/);
   });
+
+  it('audio longer than the context holds: says how much would fit', async () => {
+    const clipSec = model.clipSamples / 16000;
+    const oneClip = new Conversation(model, tokenizer, { maxContext: model.tokensPerClip + 160 }); // the song is two clips; the text takes ~100
+    await expect(run(oneClip.ask({ prompt: '<audio>?', audio: song }))).rejects.toThrow(`ask about at most ${clipSec} s of audio (select a segment)`);
+    // the same conversation takes the song's first clip, and then has no room for more audio
+    await run(oneClip.ask({ prompt: '<audio>?', audio: song, segs: [0, clipSec] }, { maxNewTokens: 2 }));
+    await expect(run(oneClip.ask({ prompt: '<audio>And this?', audio: short }))).rejects.toThrow(/no room for more audio in this conversation \(start a new one\)/);
+  });
 });

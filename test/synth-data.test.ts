@@ -16,7 +16,7 @@ import { type ChordSpec, type ClipSpec, type PieceSpec, clipSpec, compose } from
 import { type ClipPlan, effectiveChordShare, generateDataset, planSplit, splitCounts } from '../src/synth/dataset.js';
 import { type MidiEvent, keySignatureSharps, readMidi, vlq, writeMidi } from '../src/synth/midi.js';
 import { Prng, balancedClass } from '../src/synth/prng.js';
-import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel, bindingQuestion } from '../src/synth/questions.js';
+import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel, bindingQuestion, unlabelledQuestion } from '../src/synth/questions.js';
 import { DEBIAN_PACKAGES, SAMPLE_RATE, canRender, pool, renderMidi, setupRenderer } from '../src/synth/render.js';
 import { CHORD_INTERVALS, SCALES, chordPitchClasses } from '../src/synth/theory.js';
 
@@ -243,6 +243,23 @@ describe('questions', () => {
       const wrong = options.find((o) => o.text !== s.label)!;
       expect(scoreAnswer(`${wrong.letter}. ${wrong.text}`, a, options).correct).toBe(false);
     }
+  });
+
+  it('a question about an unlabelled recording asks in the same words and options, every class offered about as often', () => {
+    const offered = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const q = unlabelledQuestion(Prng.for(5, `rec-${i}`), 'instrument');
+      expect(q.prompt).toMatch(/^<audio>\n.+\? \(choose from: A\. .+\)$/);
+      expect(parseOptions(q.prompt).map((o) => o.text)).toEqual(q.options);
+      expect(q.options).toHaveLength(TASK_CLASSES.instrument.options);
+      for (const o of q.options) offered.set(o, (offered.get(o) ?? 0) + 1);
+    }
+    expect([...offered.keys()].sort()).toEqual([...TASK_CLASSES.instrument.classes].sort());
+    const share = 400 * TASK_CLASSES.instrument.options / TASK_CLASSES.instrument.classes.length;
+    for (const n of offered.values()) expect(Math.abs(n - share)).toBeLessThan(share * 0.25);
+    const key = unlabelledQuestion(Prng.for(5, 'key'), 'key').options; // keys: the parallel key is always offered
+    expect(key.some((k) => k.endsWith(' major') && key.includes(k.replace(' major', ' minor')))).toBe(true);
+    expect(unlabelledQuestion(Prng.for(5, 'caption'), 'caption')).toEqual({ prompt: expect.stringMatching(/^<audio>\n/), options: [] });
   });
 
   it('shuffles the answer position', () => {

@@ -120,7 +120,14 @@ export class Conversation {
     const tpc = this.model.tokensPerClip;
     const needed = (clips: number[]) => enc.ids.length - enc.audioCount + tpc * clips.reduce((a, b) => a + b, 0);
     const fits = (n: number) => {
-      if (n >= this.maxContext) throw new ChatError(`the conversation needs ${n} positions (audio included) but the model takes at most ${this.maxContext}`);
+      if (n < this.maxContext) return;
+      // Say what would fit: a whole song is more than a small model's context holds.
+      const room = Math.floor((this.maxContext - 1 - needed([])) / tpc) - this.heard.reduce((k, h) => k + h.clips, 0);
+      const clipSec = this.model.clipSamples / 16000;
+      const hint = !newClips.length ? ''
+        : room > 0 ? `: ask about at most ${room * clipSec} s of audio (select a segment)`
+        : ': there is no room for more audio in this conversation (start a new one)';
+      throw new ChatError(`the conversation needs ${n} positions (audio included) but the model takes at most ${this.maxContext}${hint}`);
     };
     fits(needed([...this.heard.map((h) => h.clips), ...newClips])); // from the headers, before decoding
     const heard = [...this.heard];

@@ -210,6 +210,18 @@ function question(spec: ClipSpec, task: Task, audio: string, o: QuestionOptions,
 }
 
 /**
+ * A question about audio nobody labelled (a real recording): a piece clip's words and option sets,
+ * the options drawn around a label picked uniformly, so that no option is favoured.
+ */
+export function unlabelledQuestion(rng: Prng, task: Task): { prompt: string; options: string[] } {
+  if (task === 'caption') return { prompt: `<audio>\n${rng.pick(CAPTION_QUESTIONS)}`, options: [] };
+  const label = rng.pick(TASK_CLASSES[task].classes);
+  const q = rng.pick(MC_QUESTIONS[task]);
+  const mc = multipleChoice(rng, label, distractors(rng, task, label));
+  return { prompt: `<audio>\n${q} ${mc.text}`, options: mc.options };
+}
+
+/**
  * A text-only multiple-choice question that teaches the letter binding: the label is given in the
  * prompt ("Hint: brass."), in place of the audio, and the answer is the letter of the option that
  * holds it. Picking the option by its letter is a skill of its own for an LLM trained from
