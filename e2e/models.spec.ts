@@ -134,3 +134,29 @@ test('evaluate a model on a MuFun JSON file: accuracy per task, every answer', a
   expect(marks.filter((m) => m === '✓').length).toBe(saved[0].overall.correct);
   expect(pageErrors).toEqual([]);
 });
+
+test("a new model to train from scratch: the embedded model's architecture, fresh weights, listed as installed", async ({ page }) => {
+  watchPageErrors(page, pageErrors);
+  const embedded = await api<{ dir: string }>(serve, 'models.choose', { dir: null });
+  await page.goto(serve.url);
+  await gotoPage(page, 'Models');
+  const form = page.getByRole('form', { name: 'New model' });
+  // offered first: the embedded model's architecture
+  await expect(form.getByRole('textbox', { name: 'Architecture of' })).toHaveValue(embedded.dir);
+
+  await form.getByRole('textbox', { name: 'Architecture of' }).fill('relative/folder');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('alert')).toContainText('Could not create the model: give the model folder\'s full path (relative/folder is relative)');
+
+  await form.getByRole('textbox', { name: 'Architecture of' }).fill(embedded.dir);
+  await form.getByRole('textbox', { name: 'Name (optional)' }).fill('Nano scratch');
+  await form.getByRole('spinbutton', { name: 'Seed' }).fill('3');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Created Nano-scratch' })).toContainText(/[\d.]+M parameters, untrained: give .*Nano-scratch as the base model of a tagging job/);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  const row = page.getByRole('table', { name: 'Installed models' }).getByRole('row').filter({ hasText: 'Nano-scratch' });
+  await expect(row).toContainText(`from ${embedded.dir}`);
+  await expect(row).toContainText('float32 (Hugging Face)');
+  await shot(page, 'models-new');
+  expect(pageErrors).toEqual([]);
+});

@@ -50,6 +50,9 @@ export interface MemoryEstimate {
   diskBytes: number;
 }
 
+/** The largest architecture `models.create` makes: from-scratch training in the studio is for small models. */
+export const MAX_NEW_MODEL_PARAMETERS = 100_000_000;
+
 export interface InstalledModel {
   /** The folder name under the studio's models folder. */
   name: string;
@@ -57,7 +60,7 @@ export interface InstalledModel {
   /** converted: a `mufun convert` folder (inference only); huggingface: a plain MuFun folder. */
   format: 'converted' | 'huggingface';
   dtype: string;
-  /** The folder it was converted from. */
+  /** The folder it was converted from, or (a new model) whose architecture it has. */
   source: string | null;
   createdAt: number | null;
   parameters: number | null;
@@ -132,6 +135,13 @@ export interface ModelCalls {
   'models.convert': { args: { source: string; dtype: ConvertDtypeName; name?: string }; result: Conversion };
   /** Stops a running conversion and removes its half-written folder. */
   'models.cancelConvert': { args: { id: number }; result: Conversion };
+  /**
+   * A model with fresh weights, to train from scratch (as `mufun init-model`): the architecture
+   * (config.json) and tokenizer of an existing MuFun folder, new random weights from the seed,
+   * in the studio's models folder. Only small architectures (MAX_NEW_MODEL_PARAMETERS): from-scratch
+   * training runs on this machine.
+   */
+  'models.create': { args: { template: string; name?: string; seed?: number }; result: InstalledModel };
   /** This session's conversions, newest first. */
   'models.conversions': { args: Record<string, never>; result: Conversion[] };
   /**
@@ -159,6 +169,7 @@ export const modelsArgChecks: { [N in keyof ModelCalls]: Check<ModelCalls[N]['ar
   'models.estimate': object({ dir: path() }),
   'models.convert': object({ source: path(), dtype: oneOf(CONVERT_DTYPE_NAMES), name: optional(string({ maxLength: 200 })) }),
   'models.cancelConvert': object({ id: id() }),
+  'models.create': object({ template: path(), name: optional(string({ maxLength: 200 })), seed: optional(number({ min: 0, max: 0xffffffff, integer: true })) }),
   'models.conversions': object({}),
   'models.evaluate': object({
     model: nullable(path()),

@@ -3,14 +3,17 @@
 // not a MuFun checkpoint is refused with the reason before anything is written; then a worker
 // (worker.ts) converts it into the studio's models folder (next to the catalog), reporting
 // progress as `models.conversion` events. Cancelling ends the worker and removes its folder.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// A new model (fresh weights in an existing folder's architecture) is made on the main thread:
+// small architectures only, a fraction of a second.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ApiHandlers } from '../../shared/api.js';
 import { ServiceError } from '../../shared/api.js';
-import type { Conversion, ConvertDtypeName, EvaluationCallName, InstalledModel, ModelCalls } from '../../shared/api-models.js';
+import { type Conversion, type ConvertDtypeName, type EvaluationCallName, type InstalledModel, MAX_NEW_MODEL_PARAMETERS, type ModelCalls } from '../../shared/api-models.js';
 import { describeModel } from '../../model/describe.js';
+import { initCheckpoint } from '../../model/init.js';
 import { MANIFEST, isConverted, readManifest } from '../../model/converted.js';
 import { estimateMemory } from '../memory.js';
 import { STUDIO_NOTE, type StudioNote, describeFolder, readStudioNote } from '../models.js';
@@ -43,7 +46,7 @@ async function checkSource(source: string): Promise<number> {
   if (!isAbsolute(source)) throw new ServiceError('invalid-args', `give the model folder's full path (${source} is relative)`);
   if (!existsSync(source) || !statSync(source).isDirectory()) throw new ServiceError('not-found', `no folder at ${source}`);
   if (isConverted(source)) {
-    throw new ServiceError('invalid-args', `${source} is already a converted model (${MANIFEST}); convert the Hugging Face folder it came from`);
+    throw new ServiceError('invalid-args', `${source} is already a converted model (${MANIFEST}); give the Hugging Face folder it came from`);
   }
   let parameters: number;
   try {
@@ -52,7 +55,7 @@ async function checkSource(source: string): Promise<number> {
     throw new ServiceError('invalid-args', `${source} is not a MuFun checkpoint: ${errText(e)}`);
   }
   if (!TOKENIZER_FILES.some((f) => existsSync(join(source, f)))) {
-    throw new ServiceError('invalid-args', `${source} has no tokenizer (tokenizer.json or tokenizer_config.json), so its converted model could not chat`);
+    throw new ServiceError('invalid-args', `${source} has no tokenizer (tokenizer.json or tokenizer_config.json), so a model made from it could not chat`);
   }
   return parameters;
 }
@@ -124,7 +127,33 @@ export function modelsHandlers(deps: ServiceDeps): Pick<ApiHandlers, Exclude<key
     return out;
   }
 
+  /** A free folder under the models folder, named after what the user typed or else `fallback`. */
+  function newFolder(name: string | undefined, fallback: string): { folder: string; dir: string } {
+    const base = folderName(name ?? '') || folderName(fallback) || 'model';
+    mkdirSync(root, { recursive: true });
+    let folder = base;
+    for (let i = 2; existsSync(join(root, folder)); i++) folder = `${base}-${i}`;
+    return { folder, dir: join(root, folder) };
+  }
+
   return {
+    'models.create': async ({ template, name, seed }) => {
+      const parameters = await checkSource(template);
+      if (parameters > MAX_NEW_MODEL_PARAMETERS) {
+        throw new ServiceError('invalid-args', `${template} has ${(parameters / 1e6).toFixed(1)} M parameters; a new model trained from scratch here can have at most ${MAX_NEW_MODEL_PARAMETERS / 1e6} M (start from its weights instead: a finetune)`);
+      }
+      const { folder, dir } = newFolder(name, `${basename(template)}-new`);
+      try {
+        initCheckpoint(JSON.parse(readFileSync(join(template, 'config.json'), 'utf8')), dir, template, seed ?? 0);
+        const note: StudioNote = { parameters, source: template, name: folder };
+        writeFileSync(join(dir, STUDIO_NOTE), JSON.stringify(note, null, 1) + '\n');
+      } catch (e) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new ServiceError('failed', `could not create ${folder}: ${errText(e)}`);
+      }
+      return installed().find((m) => m.dir === dir)!;
+    },
+
     'models.installed': async () => {
       const list = installed();
       // Hugging Face folders here say their parameter count from the safetensors headers.
@@ -151,11 +180,7 @@ export function modelsHandlers(deps: ServiceDeps): Pick<ApiHandlers, Exclude<key
         throw new ServiceError('failed', `a conversion is running (${running.name}); wait for it or cancel it first`);
       }
       const parameters = await checkSource(source);
-      const base = folderName(name ?? '') || folderName(`${basename(source)}-${dtype}`) || `model-${dtype}`;
-      mkdirSync(root, { recursive: true });
-      let folder = base;
-      for (let i = 2; existsSync(join(root, folder)); i++) folder = `${base}-${i}`;
-      const outDir = join(root, folder);
+      const { folder, dir: outDir } = newFolder(name, `${basename(source)}-${dtype}`);
       const c: Conversion = {
         id: nextId++, source, name: folder, dtype: dtype as ConvertDtypeName, outDir, status: 'running',
         tensors: 0, totalTensors: 0, bytes: 0, totalBytes: 0, current: '', error: null, startedAt: Date.now(), finishedAt: null,
