@@ -1,12 +1,13 @@
 // Writes resources/mufun-nano/README.md from the test-set evaluation (mufun eval --json) and
 // the dataset description: per-task accuracy next to chance and the majority-class baseline,
 // and (given tag-train's metrics) what the tower alone hears: its tagging heads' val accuracy;
-// and (given a markdown file) the maintainers' status note, after the model's description.
+// and (given a markdown file) the maintainers' status note, after the model's description; and
+// (given `npm run bench -- real`'s output) how it answers about real recordings.
 import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { namesRightLabel } from './answers.mjs';
 
-const [evalJson, datasetJson, out, stepsInfo, tagMetrics, statusMd] = process.argv.slice(2);
+const [evalJson, datasetJson, out, stepsInfo, tagMetrics, statusMd, realJson] = process.argv.slice(2);
 // What the card describes is the model in the card's own folder: its size from its weights.
 const weights = join(dirname(out), 'model.safetensors');
 const header = (() => {
@@ -45,6 +46,45 @@ const goalLines = Object.entries(goals).map(([task, g]) => {
   const t = report.tasks.find((x) => x.task === task);
   return `- ${task}: ${pct(t?.accuracy)} (goal ${pct(g)}) — ${t && t.accuracy >= g ? 'met' : 'not met'}`;
 });
+// Real recordings: no labels, so the format of the answers and what it picks, next to the same
+// kind of questions on synthetic test clips.
+const realSection = (() => {
+  if (!realJson) return '';
+  const r = JSON.parse(readFileSync(realJson, 'utf8'));
+  const frac = (a, b) => `${a}/${b}`;
+  const rows = Object.entries(r.real).filter(([task]) => task !== 'caption').map(([task, t]) => {
+    const syn = r.synthetic?.tasks[task];
+    const picks = Object.entries(t.picked).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${n}`).join(', ');
+    const f = t.forms;
+    return `| ${task} | ${frac(t.picksAnOption, t.asked)} | ${frac(f.exact, t.asked)} | ${f.mismatch} | ${f.unoffered} | ${f.malformed} | ${syn ? frac(syn.forms.exact, syn.asked) : '—'} | ${picks} |`;
+  });
+  const names = r.tracks.map((t) => t.file.split('/').at(-1));
+  const captions = r.tracks.slice(0, 3).map((t) => `  - ${t.file.split('/').at(-1)}: "${t.answers.find((a) => a.task === 'caption').answer}"`);
+  const whole = r.tracks.find((t) => t.wholeTrack.error);
+  return `
+## On real recordings
+
+Asked about ${r.recordings} tracks of game music from Debian's packages (extremetuxracer-data, frozen-bubble-data:
+produced mixes of several instruments, none rendered by FluidSynth; ${names.join(', ')}), a ${r.clipSeconds} s clip
+from the middle of each, one multiple-choice question per task in the training set's words, its options drawn at
+random (the right answer need not be among them). \`npm run bench -- real --synthetic DATA\` measures it; the same
+kind of questions on ${r.synthetic?.clips ?? 0} synthetic test clips, in the same run, are the reference.
+
+| task | answers that pick an option | exactly "letter. its option" | another option's letter | a label not offered | malformed | exactly, synthetic clips | what it picked |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+"Another option's letter": the label of one option under the letter of another ("A. minor" when A is major),
+the letter binding's known weakness; "a label not offered": what it hears when the options do not hold it, under
+some letter ("B. piano"); "picks an option" counts what \`mufun eval\` would score. Captions keep the trained
+sentence shape:
+${captions.join('\n')}
+${whole ? `
+A whole track is longer than the model's context (${r.clipSeconds} s of audio take ${r.tokensPerClip} of its ${r.maxContext} positions): it
+answers nothing and says so, e.g. "${whole.wholeTrack.error}". The studio's waveform selection, or
+\`mufun chat --seg\`, picks the part to ask about.
+` : ''}`;
+})();
 const md = `# MuFun-nano
 
 MuFun's architecture (Whisper-style encoder → 4-layer feature concat + pooling → blp_4i_2x connector →
@@ -80,6 +120,6 @@ ${goalLines.join('\n')}
   genres, lyrics, artists or moods, and it cannot hold a general conversation.
 - Longer audio is cut into 10 s clips as MuFun does with 30 s ones; questions about whole songs
   therefore see the clips in order, which it was never trained on.
-`;
+${realSection}`;
 writeFileSync(out, md);
 console.log(`model card: ${out}`);

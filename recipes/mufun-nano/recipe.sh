@@ -27,6 +27,7 @@ MIXED_STEPS=${MIXED_STEPS:-2400}
 MIXED_ROUNDS=${MIXED_ROUNDS:-2}
 STAGE0=${STAGE0:-clip}     # clip: tagging on clip labels; frames: then again with frame labels too
 CONFIG=${CONFIG:-recipes/mufun-nano/config.json}
+EVAL_SAMPLES=${EVAL_SAMPLES:-900}  # the LLM stages' eval loss: the first n val samples (the default's whole val set)
 GRPO_STEPS=${GRPO_STEPS:-80}  # 0: no GRPO stage; 160 overfits the 210 val prompts (bench/results/grpo-nano-v3-*-160-steps-*)
 mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
@@ -55,12 +56,16 @@ else
 fi
 
 # The LLM stages below train on the tower's and connector's audio tokens, frozen and cached.
+# Their eval loss is watched on the first EVAL_SAMPLES val samples: with CLIPS=4800 the whole val
+# set (3120 samples) took minutes per eval, a third of the mixed stages' time.
+node -e 'const [i, o, n] = process.argv.slice(1), fs = require("fs"); fs.writeFileSync(o, JSON.stringify(JSON.parse(fs.readFileSync(i, "utf8")).slice(0, +n), null, 1))' \
+  "$WORK/data/val.json" "$WORK/data/val-eval.json" "$EVAL_SAMPLES"
 #   llm FROM DATA OUT [more train flags]   (skipped when OUT/final exists, resumed when it has a checkpoint)
 llm() {
   local from=$1 data=$2 out=$3
   shift 3
   [ -f "$out/final/model.safetensors" ] || mufun train --preset full --model "$from" --data "$data" \
-    --eval_data_path "$WORK/data/val.json" --audio-folder "$WORK/data/audio" --conv_version qwen2_instruct \
+    --eval_data_path "$WORK/data/val-eval.json" --audio-folder "$WORK/data/audio" --conv_version qwen2_instruct \
     --learning_rate "$LR" --model_max_length 512 --tune_type_vision_tower frozen --tune_type_connector frozen \
     --per_device_train_batch_size 8 --gradient_accumulation_steps 1 --eval_accuracy_samples 96 \
     --save_total_limit 1 --output_dir "$out" --threads "$THREADS" $(resume "$out") "$@"
@@ -101,6 +106,14 @@ fi
 
 mufun eval --model "$FINAL" --data "$WORK/data/test.json" --audio-folder "$WORK/data/audio" --json > "$WORK/eval-test.json"
 mufun plot-metrics "${curves[@]}" --out "$WORK/curves.svg"
+# Real recordings it never heard (Debian's game music, when installed): the card's "On real recordings".
+real=()
+if [ -d /usr/share/games/etr/music ] && [ -d /usr/share/games/frozen-bubble/snd ]; then
+  node dist/bench/run.js real --model "$FINAL" --synthetic "$WORK/data" --threads "$THREADS" > "$WORK/real.json"
+  real=("$WORK/real.json")
+else
+  echo "recipe: no real recordings (apt-get install extremetuxracer-data frozen-bubble-data): the card goes without them" >&2
+fi
 
 mkdir -p resources/mufun-nano
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$FINAL/$f" resources/mufun-nano/; done
@@ -110,5 +123,5 @@ cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
   "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
-  recipes/mufun-nano/status.md
+  recipes/mufun-nano/status.md "${real[@]}"
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
