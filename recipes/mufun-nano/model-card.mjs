@@ -58,6 +58,10 @@ const realSection = (() => {
     const f = t.forms;
     return `| ${task} | ${frac(t.picksAnOption, t.asked)} | ${frac(f.exact, t.asked)} | ${f.mismatch} | ${f.unoffered} | ${f.malformed} | ${syn ? frac(syn.forms.exact, syn.asked) : '—'} | ${picks} |`;
   });
+  const total = (tasks) => Object.entries(tasks).filter(([task]) => task !== 'caption')
+    .reduce(([e, n, m], [, t]) => [e + t.forms.exact, n + t.asked, m + t.forms.malformed], [0, 0, 0]);
+  const [realExact, realAsked, realMalformed] = total(r.real);
+  const [synExact, synAsked] = r.synthetic ? total(r.synthetic.tasks) : [0, 0];
   const names = r.tracks.map((t) => t.file.split('/').at(-1));
   const captions = r.tracks.slice(0, 3).map((t) => `  - ${t.file.split('/').at(-1)}: "${t.answers.find((a) => a.task === 'caption').answer}"`);
   const whole = r.tracks.find((t) => t.wholeTrack.error);
@@ -73,6 +77,8 @@ kind of questions on ${r.synthetic?.clips ?? 0} synthetic test clips, in the sam
 | task | answers that pick an option | exactly "letter. its option" | another option's letter | a label not offered | malformed | exactly, synthetic clips | what it picked |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+Over all tasks: ${realExact}/${realAsked} answers exactly in the trained format on real recordings${r.synthetic ? `, ${synExact}/${synAsked} on synthetic clips asked the same way` : ''}; ${realMalformed} malformed.
 
 "Another option's letter": the label of one option under the letter of another ("A. minor" when A is major),
 the letter binding's known weakness; "a label not offered": what it hears when the options do not hold it, under
@@ -115,9 +121,10 @@ ${goalLines.join('\n')}
   direction, loudness change) in MuFun's answer format ("B. brass"), and short open questions and
   captions about them.
 - It has heard only General MIDI instruments rendered by FluidSynth, one instrument family at a
-  time, in 10 s clips. On real recordings (mixes, voices, production effects) it still answers in
-  the right format, but its answers are guesses shaped by the synthetic data; it knows nothing of
-  genres, lyrics, artists or moods, and it cannot hold a general conversation.
+  time, in 10 s clips. On real recordings (mixes, voices, production effects) its answers keep
+  their trained shape (a letter and a label, a caption sentence: measured below) but are guesses
+  shaped by the synthetic data; it knows nothing of genres, lyrics, artists or moods, and it
+  cannot hold a general conversation.
 - Longer audio is cut into 10 s clips as MuFun does with 30 s ones; questions about whole songs
   therefore see the clips in order, which it was never trained on.
 ${realSection}`;
