@@ -23,6 +23,7 @@ FULL_STEPS=${FULL_STEPS:-}  # stage 1's steps (default: EPOCHS epochs)
 THREADS=${THREADS:-2}
 LR=${LR:-1e-3}
 BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
+LETTERS_STEPS=${LETTERS_STEPS:-}  # the letters stage's steps (default: one epoch of the binding questions)
 MIXED_STEPS=${MIXED_STEPS:-2400}
 MIXED_ROUNDS=${MIXED_ROUNDS:-2}
 STAGE0=${STAGE0:-clip}     # clip: tagging on clip labels; frames: then again with frame labels too
@@ -82,7 +83,8 @@ llm "$WORK/tag/final" "$WORK/data/train.json" "$WORK/full" --num_train_epochs "$
 # Stage 2, letters: the LLM names what it hears after stage 1 but puts a letter at chance before
 # it. Binding a label to its option's letter is learnt on text first ("Hint: brass." in place of
 # the audio: cheap steps), then with the clips' questions mixed in, so it carries over to audio.
-llm "$WORK/full/final" "$WORK/data/train-binding.json" "$WORK/letters" --num_train_epochs 1 --eval_steps 500 --save_steps 250
+llm "$WORK/full/final" "$WORK/data/train-binding.json" "$WORK/letters" --num_train_epochs 1 --eval_steps 500 --save_steps 250 \
+  ${LETTERS_STEPS:+--max_steps "$LETTERS_STEPS"}
 # then MIXED_ROUNDS rounds of MIXED_STEPS steps each (the cosine schedule restarts every round)
 prev="$WORK/letters"
 curves=("${tagging[@]}" "$WORK/full/metrics.jsonl" "$WORK/letters/metrics.jsonl")
@@ -122,6 +124,6 @@ cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: 1 epoch of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
+  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_STEPS" ] && echo "$LETTERS_STEPS steps" || echo "1 epoch") of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
   recipes/mufun-nano/status.md "${real[@]}"
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
