@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { audioInfo } from '../src/model/audio/info.js';
 import { ChatError, Conversation, type ChatInput } from '../src/model/chat.js';
 import { defaultModelDir } from '../src/model/default-model.js';
-import { matchOption, parseOptions } from '../src/model/eval.js';
+import { matchOption, normalizeAnswer, parseOptions } from '../src/model/eval.js';
 import { MufunModel } from '../src/model/mufun.js';
 import { Tokenizer } from '../src/model/tokenizer.js';
 import { Prng } from '../src/synth/prng.js';
@@ -35,16 +35,18 @@ export interface RealOptions {
 /**
  * The shape of a multiple-choice answer: `exact` is the trained format ("B. brass", B being
  * brass's letter); `mismatch` a letter with another option's label; `unoffered` a letter with a
- * label the question does not offer; `malformed` anything else.
+ * label the question does not offer; `malformed` anything else. Labels compare as `mufun eval`
+ * reads them (case and spacing aside), so "B. Piano" is exact when B is piano.
  */
 type Form = 'exact' | 'mismatch' | 'unoffered' | 'malformed';
 const FORMS: readonly Form[] = ['exact', 'mismatch', 'unoffered', 'malformed'];
 
-function formOf(answer: string, options: readonly string[]): Form {
+export function formOf(answer: string, options: readonly string[]): Form {
   const m = /^([A-J])\. (.+)$/.exec(answer.trim());
   if (!m || 'ABCDEFGHIJ'.indexOf(m[1]) >= options.length) return 'malformed';
-  const label = m[2].trim();
-  return options['ABCDEFGHIJ'.indexOf(m[1])] === label ? 'exact' : options.includes(label) ? 'mismatch' : 'unoffered';
+  const label = normalizeAnswer(m[2]);
+  const named = options.findIndex((o) => normalizeAnswer(o) === label);
+  return named === 'ABCDEFGHIJ'.indexOf(m[1]) ? 'exact' : named >= 0 ? 'mismatch' : 'unoffered';
 }
 
 interface Answer { task: Task; prompt: string; answer: string; picked: string | null; form: Form | null }

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { formOf } from '../bench/real.js';
+
+// bench real cannot score real recordings (no labels): it reports the shape of each answer.
+describe('the shape of a multiple-choice answer on a real recording', () => {
+  const options = ['brass', 'piano', 'strings', 'organ'];
+
+  it('is exact when the letter and the label are the same option, as mufun eval reads labels', () => {
+    expect(formOf('B. piano', options)).toBe('exact');
+    expect(formOf('B. Piano.', options)).toBe('exact');
+  });
+
+  it('is a mismatch when the letter is one option and the label another', () => {
+    expect(formOf('A. piano', options)).toBe('mismatch');
+    expect(formOf('C. Piano', options)).toBe('mismatch');
+  });
+
+  it('is unoffered when the label is none of the options', () => {
+    expect(formOf('A. guitar', options)).toBe('unoffered');
+  });
+
+  it('is malformed without "letter. label" or with a letter past the options', () => {
+    expect(formOf('piano', options)).toBe('malformed');
+    expect(formOf('E. piano', options)).toBe('malformed');
+    expect(formOf('Pianoianoiano. piano', options)).toBe('malformed');
+  });
+});
