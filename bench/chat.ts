@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { encodeWav } from '../src/model/audio/wav.js';
-import { Conversation } from '../src/model/chat.js';
+import { Conversation, drain } from '../src/model/chat.js';
 import { MufunModel } from '../src/model/mufun.js';
 import type { ExecutionProvider, RuntimeOptions } from '../src/model/runtime.js';
 import { SyntheticWeights } from '../src/model/synthetic.js';
@@ -64,10 +64,7 @@ export async function chatBench(o: ChatBenchOptions): Promise<Record<string, unk
       try {
         const ask = async () => {
           const conv = new Conversation(model, tokenizer);
-          const it = conv.ask({ prompt: `<audio>\n${q}`, audio: wav }, { maxNewTokens: o.newTokens + 1 });
-          let r = await it.next();
-          while (!r.done) r = await it.next();
-          return r.value;
+          return drain(conv.ask({ prompt: `<audio>\n${q}`, audio: wav }, { maxNewTokens: o.newTokens + 1 }));
         };
         await ask(); // builds the sessions
         const runs = [await ask(), await ask()];

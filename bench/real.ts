@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { audioInfo } from '../src/model/audio/info.js';
-import { ChatError, Conversation, type ChatInput } from '../src/model/chat.js';
+import { ChatError, Conversation, type ChatInput, drain } from '../src/model/chat.js';
 import { defaultModelDir } from '../src/model/default-model.js';
 import { matchOption, normalizeAnswer, parseOptions } from '../src/model/eval.js';
 import { MufunModel } from '../src/model/mufun.js';
@@ -52,17 +52,15 @@ export function formOf(answer: string, options: readonly string[]): Form {
 interface Answer { task: Task; prompt: string; answer: string; picked: string | null; form: Form | null }
 
 async function ask(conv: Conversation, input: ChatInput): Promise<string> {
-  const it = conv.ask(input, { maxNewTokens: 48 });
-  let r = await it.next();
-  while (!r.done) r = await it.next();
-  return r.value.text.trim();
+  return (await drain(conv.ask(input, { maxNewTokens: 48 }))).text.trim();
 }
 
 function recordings(paths: readonly string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    if (statSync(p, { throwIfNoEntry: false })?.isDirectory()) out.push(...readdirSync(p).filter((f) => AUDIO.test(f)).sort().map((f) => join(p, f)));
-    else if (statSync(p, { throwIfNoEntry: false })?.isFile()) out.push(p);
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st?.isDirectory()) out.push(...readdirSync(p).filter((f) => AUDIO.test(f)).sort().map((f) => join(p, f)));
+    else if (st?.isFile()) out.push(p);
   }
   return out;
 }

@@ -14,6 +14,13 @@ import { TokenStreamDecoder, type Tokenizer } from './tokenizer.js';
 
 export class ChatError extends Error {}
 
+/** Runs an answer's stream to its end, for callers that want the record, not the pieces. */
+export async function drain<R>(it: AsyncGenerator<string, R>): Promise<R> {
+  let r = await it.next();
+  while (!r.done) r = await it.next();
+  return r.value;
+}
+
 export interface ChatInput {
   prompt: string;
   /** one path, one per <audio> in order, or none */

@@ -3,7 +3,7 @@
 // ("B", "B.", "(B)", "B. blues", "blues", any case and spacing). Accuracy is reported per
 // task next to chance (1/options) and the majority-class baseline. Plain functions, so the
 // CLI, the training runner and the studio share them.
-import { Conversation } from './chat.js';
+import { Conversation, drain } from './chat.js';
 import type { GenerateOptions } from './generate.js';
 import type { MufunModel } from './mufun.js';
 import { type AudioRef, type PreparedSample, loadDataset } from './train/data.js';
@@ -281,12 +281,6 @@ export async function evaluate(
     onProgress?.(results.length, chosen.length, r);
   }
   return { ...summarize(results), results, cancelled };
-}
-
-async function drain<R>(it: AsyncGenerator<string, R>): Promise<R> {
-  let r = await it.next();
-  while (!r.done) r = await it.next();
-  return r.value;
 }
 
 /** Per-task and overall accuracy, chance and majority baseline of scored results. */
