@@ -125,8 +125,9 @@ ${goalLines.join('\n')}
   their trained shape (a letter and a label, a caption sentence: measured below) but are guesses
   shaped by the synthetic data; it knows nothing of genres, lyrics, artists or moods, and it
   cannot hold a general conversation.
-- Longer audio is cut into 10 s clips as MuFun does with 30 s ones; questions about whole songs
-  therefore see the clips in order, which it was never trained on.
+- Longer audio is cut into 10 s clips as MuFun does with 30 s ones, and a question sees them in
+  order, which it was never trained on; audio longer than its context holds (about 30 s) is
+  refused with what fits, so a whole song is asked about a segment at a time.
 ${realSection}`;
 writeFileSync(out, md);
 console.log(`model card: ${out}`);
