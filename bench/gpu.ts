@@ -6,22 +6,29 @@
 //      memory): fp16 with GroupQueryAttention (tower ms per clip, prefill of 364 positions, decode
 //      tokens/s) next to PyTorch on CUDA in bf16, then prefill and decode for fp16 with the plain
 //      attention and fp32 with GroupQueryAttention, same run.
+//   3. MuFun-nano's LLM training step (the recipe's letters and mixed stages: batch 8, the tower's
+//      audio tokens cached) on WebGPU and on the machine's CPU (16 and 2 threads), PyTorch beside:
+//      how much of the recipe's time a GPU would save.
 // (Earlier runs: bench/results/gpu-h200-2026-11-26*.json, incl. a small-config training step.)
 // Writes the JSON after every section (argv[3], so a run cut short still reports) and prints it.
+// argv[4], optional: the sections to run, comma-separated prefixes (e.g. "train_nano").
 // Build: bash bench/gpu-pack.sh (bundles this file, packs node + ORT).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareFixture, runFixture } from '../src/model/fixture.js';
 import { engineBench } from './engine.js';
+import { trainBench } from './train.js';
 
 const root = process.argv[2] ?? '.';
 const outFile = process.argv[3];
+const only = process.argv[4]?.split(',');
 const seconds: Record<string, number> = {};
 const result: Record<string, unknown> = { when: new Date().toISOString(), seconds };
 const save = () => outFile && writeFileSync(outFile, JSON.stringify(result, null, 1));
 
 async function section(name: string, fn: () => Promise<unknown>): Promise<void> {
+  if (only && !only.some((p) => name.startsWith(p))) return;
   const t0 = performance.now();
   try {
     result[name] = await fn();
@@ -58,4 +65,11 @@ const engine = (dtype: 'float32' | 'float16', gqa: boolean, full: boolean) => ()
 await section('engine_mufun_0.6b_webgpu_float16_gqa', engine('float16', true, true));
 await section('engine_mufun_0.6b_webgpu_float16_plain_attention', engine('float16', false, false));
 await section('engine_mufun_0.6b_webgpu_float32_gqa', engine('float32', true, false));
+// MuFun-nano's LLM stages: 100 audio tokens and ~60 of text a sample
+const nano = join(root, 'recipes', 'mufun-nano', 'config-wide.json');
+const nanoStep = (ep: 'webgpu' | 'cpu', threads: number, baselineArgs: Record<string, string>) => () =>
+  trainBench({ config: nano, threads, batch: 8, seq: 160, loraR: 8, baseline: true, ep, baselineArgs });
+await section('train_nano_webgpu', nanoStep('webgpu', 16, { device: 'cuda' }));
+await section('train_nano_cpu16', nanoStep('cpu', 16, {}));
+await section('train_nano_cpu2', nanoStep('cpu', 2, {}));
 console.log(JSON.stringify(result, null, 1));
