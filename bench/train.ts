@@ -26,10 +26,12 @@ export interface TrainBenchOptions {
   ep?: ExecutionProvider;
   /** extra torch_mufun.py arguments, e.g. { device: 'cuda' } on the GPU machine */
   baselineArgs?: Record<string, string | number>;
+  /** the config torch_mufun.py gets, when it cannot take `config` (it pads clips to 30 s) */
+  baselineConfig?: string;
 }
 
 export async function trainBench(o: TrainBenchOptions): Promise<Record<string, unknown>> {
-  const pytorch = o.baseline ? torchBench(o.config, { threads: o.threads, batch: o.batch, seq: o.seq, new: 1, prompt: 8, ...o.baselineArgs }) : null;
+  const pytorch = o.baseline ? torchBench(o.baselineConfig ?? o.config, { threads: o.threads, batch: o.batch, seq: o.seq, new: 1, prompt: 8, ...o.baselineArgs }) : null;
   const raw = JSON.parse(readFileSync(o.config, 'utf8'));
   const weights = new SyntheticWeights();
   const model = MufunModel.fromConfig(raw, weights, { threads: o.threads, noCache: true });
