@@ -26,6 +26,7 @@ BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BI
 LETTERS_STEPS=${LETTERS_STEPS:-}  # the letters stage's steps (default: one epoch of the binding questions)
 MIXED_STEPS=${MIXED_STEPS:-2400}
 MIXED_ROUNDS=${MIXED_ROUNDS:-2}
+MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
 STAGE0=${STAGE0:-clip}     # clip: tagging on clip labels; frames: then again with frame labels too
 CONFIG=${CONFIG:-recipes/mufun-nano/config.json}
 EVAL_SAMPLES=${EVAL_SAMPLES:-900}  # the LLM stages' eval loss: the first n val samples (the default's whole val set)
@@ -90,7 +91,8 @@ prev="$WORK/letters"
 curves=("${tagging[@]}" "$WORK/full/metrics.jsonl" "$WORK/letters/metrics.jsonl")
 for r in $(seq 1 "$MIXED_ROUNDS"); do
   out="$WORK/mixed$([ "$r" = 1 ] || echo "$r")"
-  llm "$prev/final" "$WORK/data/train-with-binding.json" "$out" --max_steps "$MIXED_STEPS" --eval_steps 300 --save_steps 100
+  llm "$prev/final" "$WORK/data/train-with-binding.json" "$out" --max_steps "$MIXED_STEPS" --eval_steps 300 --save_steps 100 \
+    --tune_type_connector "$MIXED_CONNECTOR"
   prev="$out"
   curves+=("$out/metrics.jsonl")
 done
@@ -124,6 +126,6 @@ cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_STEPS" ] && echo "$LETTERS_STEPS steps" || echo "1 epoch") of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
+  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_STEPS" ] && echo "$LETTERS_STEPS steps" || echo "1 epoch") of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
   recipes/mufun-nano/status.md "${real[@]}"
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
