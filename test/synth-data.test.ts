@@ -356,6 +356,32 @@ describe('binding questions (text alone, for the letter binding)', () => {
     }
   });
 
+  it('with an any-label share, take that share\'s 2 to 5 options from every task\'s labels, so that no option order recurs; the rest stay as they were', () => {
+    const mixed = Array.from({ length: 900 }, (_, i) => bindingQuestion(5, i, ALL, 0.5));
+    const any = mixed.filter((s) => s.id.endsWith('-any'));
+    expect(any.length).toBeGreaterThan(350);
+    expect(any.length).toBeLessThan(550);
+    mixed.forEach((s, i) => s.id.endsWith('-any') || expect(s).toEqual(qs[i]));
+    const taskOf = (label: string) => Object.entries(TASK_CLASSES).filter(([, c]) => c.classes.includes(label)).map(([t]) => t);
+    const sizes = new Set<number>();
+    let crossTask = 0;
+    for (const s of any) {
+      const q = s.conversations[0].value, a = s.conversations[1].value;
+      expect(q.startsWith(`Hint: ${s.label}.\n`)).toBe(true);
+      expect(taskOf(s.label)).toContain(s.task);
+      const options = parseOptions(q);
+      sizes.add(options.length);
+      expect(new Set(options.map((o) => o.text)).size).toBe(options.length);
+      expect(options.find((o) => `${o.letter}. ${o.text}` === a)?.text).toBe(s.label);
+      if (options.some((o) => !taskOf(o.text).includes(s.task))) crossTask++;
+    }
+    expect([...sizes].sort()).toEqual([2, 3, 4, 5]);
+    expect(crossTask / any.length).toBeGreaterThan(0.8);
+    // within a task the same options in the same order recur (meter: 6 orders); here hardly ever
+    const orders = new Set(any.map((s) => s.conversations[0].value.split('(choose from: ')[1]));
+    expect(orders.size).toBeGreaterThan(0.95 * any.length);
+  });
+
   it('are a pure function of (seed, index), with ids of their own', () => {
     expect(bindingQuestion(5, 17, ALL)).toEqual(qs[17]);
     expect(bindingQuestion(6, 17, ALL)).not.toEqual(qs[17]);

@@ -37,6 +37,8 @@ export interface SynthDataOptions {
   questionsPerClip?: number;
   /** Text-only questions that teach the letter binding, added to train (see bindingQuestion). */
   bindingQuestions?: number;
+  /** Share of the binding questions whose options come from every task's labels (see anyLabelQuestion). */
+  bindingAnyLabelShare?: number;
   jobs?: number;
   soundfont?: string;
   /** Write specs, MIDI and JSON only (no audio; for tests and dry runs). */
@@ -147,8 +149,8 @@ function describe(plans: Record<Split, ClipPlan[]>, tasks: readonly Task[]): Rec
 }
 
 /** The train split's text-only binding questions (none unless asked for). */
-function bindingQuestions(o: Pick<SynthDataOptions, 'seed' | 'tasks' | 'bindingQuestions'>): Sample[] {
-  return Array.from({ length: o.bindingQuestions ?? 0 }, (_, i) => bindingQuestion(o.seed, i, o.tasks));
+function bindingQuestions(o: Pick<SynthDataOptions, 'seed' | 'tasks' | 'bindingQuestions' | 'bindingAnyLabelShare'>): Sample[] {
+  return Array.from({ length: o.bindingQuestions ?? 0 }, (_, i) => bindingQuestion(o.seed, i, o.tasks, o.bindingAnyLabelShare ?? 0));
 }
 
 function round4(x: number): number {
@@ -177,7 +179,8 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const settings = {
     generatorVersion: GENERATOR_VERSION, seed: o.seed, seconds: o.seconds, chordShare,
-    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, bindingQuestionsTrain: o.bindingQuestions ?? 0, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
+    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, bindingQuestionsTrain: o.bindingQuestions ?? 0,
+    bindingAnyLabelShare: o.bindingAnyLabelShare ?? 0, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
   };
   const audioDir = join(o.out, 'audio'), midiDir = join(o.out, 'midi');
   // Clips already on disk must come from the same settings, or "resuming" would mix two data sets.
@@ -251,7 +254,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     layout: {
       'audio/': '16 kHz mono 16-bit WAV clips', 'midi/': 'the MIDI each clip was rendered from',
       'train.json': 'MuFun-format samples: multiple choice, open questions and captions',
-      'train-binding.json, train-with-binding.json': 'with --binding-questions: the text-only binding questions (ids binding-*) alone, and after train.json\'s samples',
+      'train-binding.json, train-with-binding.json': 'with --binding-questions: the text-only binding questions (ids binding-*; binding-*-any: options from every task\'s labels) alone, and after train.json\'s samples',
       'val.json, test.json': 'MuFun-format multiple-choice samples (for mufun eval)',
       'val-captions.json, test-captions.json': 'captions of the val and test clips',
       'labels.jsonl': 'all ground truth, one clip per line',
@@ -266,7 +269,8 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     command: `mufun synth-data --out <dir> --count ${o.count} --seed ${o.seed} --seconds ${o.seconds} --splits ${o.splits.join(',')} --tasks ${o.tasks.join(',')}` +
       (o.chordShare !== undefined ? ` --chord-share ${o.chordShare}` : '') + (o.openShare !== undefined ? ` --open-share ${o.openShare}` : '') +
       (o.questionsPerClip !== undefined ? ` --questions-per-clip ${o.questionsPerClip}` : '') +
-      (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : ''),
+      (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : '') +
+      (o.bindingQuestions && o.bindingAnyLabelShare ? ` --binding-any-label-share ${o.bindingAnyLabelShare}` : ''),
   };
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
   const levels = stats.filter((x): x is { rms: number; peak: number } => x !== null);

@@ -230,14 +230,34 @@ export function unlabelledQuestion(rng: Prng, task: Task): { prompt: string; opt
  * uniformly from the task's classes and the options in a seeded order, so no letter and no label
  * is favoured.
  */
-export function bindingQuestion(seed: number, index: number, tasks: readonly Task[]): Sample {
+export function bindingQuestion(seed: number, index: number, tasks: readonly Task[], anyLabelShare = 0): Sample {
   const asked = tasks.filter((t): t is Exclude<Task, 'caption'> => t !== 'caption');
   if (!asked.length) throw new Error('binding questions need a multiple-choice task');
   const rng = Prng.for(seed, 'binding', index);
   const task = rng.pick(asked);
   const label = rng.pick(TASK_CLASSES[task].classes);
+  const id = `binding-${String(index).padStart(6, '0')}-${task}`;
+  // its own stream, so that anyLabelShare 0 leaves every question as it was
+  if (anyLabelShare > 0 && Prng.for(seed, 'binding-any', index).chance(anyLabelShare)) return anyLabelQuestion(rng, id, task, label, asked);
   const mc = multipleChoice(rng, label, distractors(rng, task, label));
-  return { id: `binding-${String(index).padStart(6, '0')}-${task}`, task, format: 'mc', label, conversations: [
+  return { id, task, format: 'mc', label, conversations: [
     { from: 'human', value: `Hint: ${label}.\n${rng.pick(MC_QUESTIONS[task])} ${mc.text}` }, { from: 'gpt', value: mc.answer },
+  ] };
+}
+
+const ANY_LABEL_QUESTIONS = ['Which option is the hint?', 'Which of these options does the hint name?', 'Pick the option the hint gives.'];
+
+/**
+ * A binding question whose 2 to 5 options are drawn from every task's labels. Within one task
+ * the options are a few labels in some order (meter: 3 labels, 6 orders), few enough to learn
+ * each (label, order) by heart, and MuFun-nano v4 did: it bound those on held-out text and
+ * stayed at chance on the four of eight instrument families. Over all labels no order recurs:
+ * only finding the hint among the options answers it.
+ */
+function anyLabelQuestion(rng: Prng, id: string, task: Exclude<Task, 'caption'>, label: string, asked: readonly Exclude<Task, 'caption'>[]): Sample {
+  const pool = [...new Set(asked.flatMap((t) => TASK_CLASSES[t].classes))].filter((c) => c !== label);
+  const mc = multipleChoice(rng, label, rng.shuffle(pool).slice(0, rng.int(1, 4)));
+  return { id: `${id}-any`, task, format: 'mc', label, conversations: [
+    { from: 'human', value: `Hint: ${label}.\n${rng.pick(ANY_LABEL_QUESTIONS)} ${mc.text}` }, { from: 'gpt', value: mc.answer },
   ] };
 }
