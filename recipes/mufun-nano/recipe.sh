@@ -11,7 +11,9 @@
 # The shipped model (v3.1) is the defaults'. Being tried for the next one (DEVELOPERS.md "Training"):
 #   STAGE0=frames CONFIG=recipes/mufun-nano/config-wide.json   (a 192-wide tower, tagged in two phases)
 #   and with it CLIPS=4800 TAG_EPOCHS=3 FULL_STEPS=1680   (the same tagging steps over 4x the clips:
-#   a better tower; stage 1 capped at the old epoch's steps; the later stages not yet run on it)
+#   a better tower; stage 1 capped at the old epoch's steps). Its LLM did not learn the option
+#   lookup in the letters stage (instrument at chance on held-out text); BINDING=96000
+#   BINDING_ANY=0.5 (options from every task's labels) is what started it, not yet run end to end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
