@@ -69,11 +69,14 @@ await section('engine_mufun_0.6b_webgpu_float32_gqa', engine('float32', true, fa
 const nano = join(root, 'recipes', 'mufun-nano', 'config-wide.json');
 // torch_mufun.py pads every clip to 30 s: its copy of the config has a 30 s tower (1500
 // positions), which the LLM's training step, measured here, does not use
-const nanoTorch = join(mkdtempSync(join(tmpdir(), 'mufun-nano-')), 'config.json');
-const nanoConfig = JSON.parse(readFileSync(nano, 'utf8'));
-writeFileSync(nanoTorch, JSON.stringify({ ...nanoConfig, vision_config: { ...nanoConfig.vision_config, max_source_positions: 1500 } }));
+function nanoTorchConfig(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'mufun-nano-')), 'config.json');
+  const c = JSON.parse(readFileSync(nano, 'utf8'));
+  writeFileSync(path, JSON.stringify({ ...c, vision_config: { ...c.vision_config, max_source_positions: 1500 } }));
+  return path;
+}
 const nanoStep = (ep: 'webgpu' | 'cpu', threads: number, baselineArgs: Record<string, string>) => () =>
-  trainBench({ config: nano, threads, batch: 8, seq: 160, loraR: 8, baseline: true, ep, baselineArgs, baselineConfig: nanoTorch });
+  trainBench({ config: nano, threads, batch: 8, seq: 160, loraR: 8, baseline: true, ep, baselineArgs, baselineConfig: nanoTorchConfig() });
 await section('train_nano_webgpu', nanoStep('webgpu', 16, { device: 'cuda' }));
 await section('train_nano_cpu16', nanoStep('cpu', 16, {}));
 await section('train_nano_cpu2', nanoStep('cpu', 2, {}));
