@@ -184,13 +184,16 @@ test('generate a labelled synthetic dataset from the page', async ({ page }) => 
   await form.getByRole('textbox', { name: 'Name of the new dataset' }).fill('Synth demo');
   await form.getByRole('spinbutton', { name: 'Clips' }).fill('10');
   await form.getByRole('spinbutton', { name: 'Seconds each' }).fill('2');
+  await form.getByRole('spinbutton', { name: 'Letter-binding items' }).fill('30');
   await form.getByRole('textbox', { name: 'Folder for the clips' }).fill(folder);
   await form.getByRole('button', { name: 'Generate' }).click();
-  // done: the new dataset is opened, its items on the rendered clips, train and eval
+  // done: the new dataset is opened, its items on the rendered clips, train and eval, and the
+  // 30 text-only letter-binding items after train's
   await expect(form.getByRole('status', { name: 'Synthesis progress' })).toContainText('Made Synth demo', { timeout: 60_000 });
   await expect(form.getByRole('status', { name: 'Synthesis progress' })).toContainText(join(folder, 'test.json'));
   await expect(page.getByRole('heading', { level: 3, name: 'Synth demo' })).toBeVisible();
-  const train = JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as unknown[];
+  const train = JSON.parse(readFileSync(join(folder, 'train-with-binding.json'), 'utf8')) as unknown[];
+  expect(train.length - (JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as unknown[]).length).toBe(30);
   const val = JSON.parse(readFileSync(join(folder, 'val.json'), 'utf8')) as unknown[];
   await expect(page.getByRole('status', { name: 'Dataset counts' })).toContainText(`${train.length + val.length} items · ${train.length} train · ${val.length} eval`);
   await expect(rows(page)).toHaveCount(train.length + val.length);

@@ -75,6 +75,35 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     expect(events.filter((e) => e.phase === 'rendering').at(-1)!.done).toBe(10);
   });
 
+  it('with letter-binding items, train ends with them: text-only, the label given as a hint', async () => {
+    const dir = tmp('synth-binding');
+    studio = studioAt(join(dir, 'catalog.db'));
+    const out = join(dir, 'clips');
+    await call(studio, 'datasets.synthesize', {
+      name: 'Binding', clips: 5, seconds: 1, seed: 2, questionsPerClip: 2, bindingQuestions: 12, bindingAnyLabelShare: 0.5, outDir: out,
+    });
+    const end = await finished(studio);
+    expect(end.phase, end.message ?? '').toBe('done');
+    expect(end.message).toContain('12 of them text-only letter binding');
+    const clipsTrain = JSON.parse(readFileSync(join(out, 'train.json'), 'utf8')) as unknown[];
+    const d = await call(studio, 'datasets.get', { id: end.datasetId! });
+    expect(d.counts).toMatchObject({ train: clipsTrain.length + 12, invalid: 0 });
+    expect(d.description).toContain('12 text-only letter-binding questions (50 % with options from every task');
+    const train = (await call(studio, 'datasets.items', { datasetId: d.id })).filter((i) => i.split === 'train');
+    const binding = train.slice(-12);
+    expect(train.slice(0, -12).every((i) => i.audios.length === 1)).toBe(true);
+    for (const it of binding) {
+      expect(it.audios).toEqual([]);
+      expect(it.sampleId).toMatch(/^binding-/);
+      expect(it.turns[0].value).toMatch(/Hint: /);
+      expect(it.turns[1].value).toMatch(/^[A-J]\. /);
+    }
+    expect(binding.filter((i) => i.sampleId!.endsWith('-any')).length).toBeGreaterThan(0);
+    // two train questions per task and clip, as asked
+    const manifest = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8')) as { settings: { questionsPerClipTrain: number } };
+    expect(manifest.settings.questionsPerClipTrain).toBe(2);
+  });
+
   it('refuses a taken name, a relative folder and a second run at once, before rendering anything', async () => {
     const dir = tmp('synth-bad');
     studio = studioAt(join(dir, 'catalog.db'));
@@ -82,6 +111,7 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     await expect(call(studio, 'datasets.synthesize', { name: 'Taken', clips: 2, seconds: 1, seed: 0, outDir: join(dir, 'a') })).rejects.toThrow(/invalid-args: a dataset named "Taken" already exists/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, outDir: 'rel/dir' })).rejects.toThrow(/invalid-args: .*relative/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 0, seconds: 1, seed: 0 })).rejects.toThrow(/invalid-args: .*clips/);
+    await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, bindingAnyLabelShare: 1.5 })).rejects.toThrow(/invalid-args: .*bindingAnyLabelShare/);
     expect(existsSync(join(dir, 'a'))).toBe(false);
 
     await call(studio, 'datasets.synthesize', { name: 'First', clips: 4, seconds: 1, seed: 0, outDir: join(dir, 'first') });

@@ -45,6 +45,13 @@ export function parseNonNegativeInt(v: string): number {
 }
 export const parseSeed = parseNonNegativeInt;
 
+/** A fraction from 0 to 1. */
+export function parseShare(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+}
+
 export function program(): Command {
   const p = new Command('mufun')
     .description('MuFun Studio: music understanding with MuFun audio-language models on ONNX Runtime')

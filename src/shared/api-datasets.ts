@@ -153,7 +153,7 @@ export interface TemplateArgs {
 }
 
 /** What the studio's form and `mufun dataset synth` start from. */
-export const SYNTHESIS_DEFAULTS = { clips: 50, seconds: 10, seed: 1 } as const;
+export const SYNTHESIS_DEFAULTS = { clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, bindingQuestions: 0, bindingAnyLabelShare: 0.5 } as const;
 
 /** A synthetic music data set to render (src/synth) and import as a new dataset. */
 export interface SynthesisArgs {
@@ -163,6 +163,16 @@ export interface SynthesisArgs {
   /** Seconds per clip. */
   seconds: number;
   seed: number;
+  /** Train questions per task and clip, each in its own words and option order (default 1). */
+  questionsPerClip?: number;
+  /**
+   * Text-only train items that teach picking an option by its letter, the label given as a hint
+   * (default 0). A small model trained from scratch names what it hears long before it binds a
+   * name to its letter; MuFun-nano's recipe adds 96000.
+   */
+  bindingQuestions?: number;
+  /** Share of those whose options come from every task's labels, so no option order can be learnt by heart (default 0.5). */
+  bindingAnyLabelShare?: number;
   /** Where the clips, MIDI files and MuFun JSON go (default: a folder named after the dataset beside the catalog). */
   outDir?: string;
 }
@@ -329,6 +339,9 @@ export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[
     clips: number({ integer: true, min: 1, max: 10_000 }),
     seconds: number({ min: 1, max: 60 }),
     seed: number({ integer: true, min: 0, max: 0xffffffff }),
+    questionsPerClip: optional(number({ integer: true, min: 1, max: 10 })),
+    bindingQuestions: optional(number({ integer: true, min: 0, max: 1_000_000 })),
+    bindingAnyLabelShare: optional(number({ min: 0, max: 1 })),
     outDir: optional(path()),
   }),
   'datasets.cancelSynthesis': object({}),

@@ -13,7 +13,7 @@ import { planSynthesis, synthesizeDataset } from '../../main/datasets/synthesis.
 import { DatasetStore } from '../../main/datasets/store.js';
 import { CATALOG_FILE, userDataDir } from '../../main/paths.js';
 import { type Dataset, SYNTHESIS_DEFAULTS, type Split } from '../../shared/api-datasets.js';
-import { parsePositiveInt } from '../main.js';
+import { parseNonNegativeInt, parsePositiveInt, parseShare } from '../main.js';
 
 export const DB_HELP = `the studio's catalog (default: ${join(userDataDir(), CATALOG_FILE)})`;
 
@@ -138,11 +138,19 @@ export function datasetCommand(): Command {
     .option('--clips <n>', `clips over all splits (default ${SYNTHESIS_DEFAULTS.clips})`, parsePositiveInt, SYNTHESIS_DEFAULTS.clips)
     .option('--seconds <s>', `seconds per clip (default ${SYNTHESIS_DEFAULTS.seconds})`, parseSeconds, SYNTHESIS_DEFAULTS.seconds)
     .option('--seed <s>', `the music's seed (default ${SYNTHESIS_DEFAULTS.seed})`, parseSeed, SYNTHESIS_DEFAULTS.seed)
+    .option('--questions-per-clip <n>', `train questions per task and clip (default ${SYNTHESIS_DEFAULTS.questionsPerClip})`, parsePositiveInt, SYNTHESIS_DEFAULTS.questionsPerClip)
+    .option('--binding-questions <n>', 'text-only train items that teach picking an option by its letter, the label given as a hint (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.bindingQuestions)
+    .option('--binding-any-label-share <f>', `share of them with options from every task's labels (default ${SYNTHESIS_DEFAULTS.bindingAnyLabelShare})`, parseShare, SYNTHESIS_DEFAULTS.bindingAnyLabelShare)
     .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
     .option('--db <file>', DB_HELP)
-    .action((name: string, o: { clips: number; seconds: number; seed: number; out?: string; db?: string }) =>
+    .action((name: string, o: {
+      clips: number; seconds: number; seed: number; questionsPerClip: number; bindingQuestions: number; bindingAnyLabelShare: number; out?: string; db?: string;
+    }) =>
       withCatalog(o.db, async (db) => {
-        const plan = planSynthesis(db, catalogPath(o.db), { name, clips: o.clips, seconds: o.seconds, seed: o.seed, outDir: o.out && resolve(o.out) });
+        const { clips, seconds, seed, questionsPerClip, bindingQuestions, bindingAnyLabelShare } = o;
+        const plan = planSynthesis(db, catalogPath(o.db), {
+          name, clips, seconds, seed, questionsPerClip, bindingQuestions, bindingAnyLabelShare, outDir: o.out && resolve(o.out),
+        });
         const ctrl = new AbortController();
         const stop = () => {
           console.error(`\nmufun dataset synth: stopping after the clips being rendered; the same command resumes (clips in ${plan.outDir})`);

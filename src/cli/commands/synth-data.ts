@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { generateDataset } from '../../synth/dataset.js';
 import { TASKS, type Task } from '../../synth/questions.js';
 import { SynthSetupError } from '../../synth/render.js';
-import { parseNonNegativeInt, parsePositiveInt } from '../main.js';
+import { parseNonNegativeInt, parsePositiveInt, parseShare } from '../main.js';
 
 function seedArg(v: string): number {
   const n = Number(v);
@@ -14,12 +14,6 @@ function seedArg(v: string): number {
 function secondsArg(v: string): number {
   const n = Number(v);
   if (!(n >= 1 && n <= 60)) throw new InvalidArgumentError('must be a number of seconds from 1 to 60');
-  return n;
-}
-
-function shareArg(v: string): number {
-  const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
   return n;
 }
 
@@ -51,11 +45,11 @@ export function synthDataCommand(): Command {
     .option('--seconds <s>', 'clip length in seconds', secondsArg, 10)
     .option('--splits <train,val,test>', 'split fractions (default: 0.8,0.1,0.1)', splitsArg)
     .option('--tasks <list>', `tasks, comma-separated, of ${TASKS.join(',')} (default: all)`, tasksArg)
-    .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', shareArg, 0.25)
-    .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', shareArg, 0.3)
+    .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', parseShare, 0.25)
+    .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', parseShare, 0.3)
     .option('--questions-per-clip <n>', 'train questions per task and clip, each in its own words and option order', parsePositiveInt, 1)
     .option('--binding-questions <n>', 'text-only train questions that teach picking an option by its letter (the label is given as a hint)', parseNonNegativeInt, 0)
-    .option('--binding-any-label-share <f>', 'share of the binding questions whose options come from every task\'s labels (a lookup no option order can be learnt for)', shareArg, 0)
+    .option('--binding-any-label-share <f>', 'share of the binding questions whose options come from every task\'s labels (a lookup no option order can be learnt for)', parseShare, 0)
     .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', parsePositiveInt)
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
     .action(async (o: {

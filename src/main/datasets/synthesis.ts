@@ -3,7 +3,7 @@
 // val → eval; test.json stays in the folder for `mufun eval`). One run at a time, with progress
 // and cancellation. A stopped or failed run keeps its clips: the same settings resume it.
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { SynthesisArgs, SynthesisProgress } from '../../shared/api-datasets.js';
+import { SYNTHESIS_DEFAULTS, type SynthesisArgs, type SynthesisProgress } from '../../shared/api-datasets.js';
 import { ServiceError } from '../../shared/api.js';
 import { generateDataset } from '../../synth/dataset.js';
 import { TASKS } from '../../synth/questions.js';
@@ -64,13 +64,19 @@ export async function synthesizeDataset(
   db: Db, library: LibraryStore, p: SynthesisPlan,
   o: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; onImporting?: () => void } = {},
 ): Promise<SynthesisResult> {
+  const d = SYNTHESIS_DEFAULTS;
+  const binding = p.bindingQuestions ?? d.bindingQuestions;
+  const anyLabel = p.bindingAnyLabelShare ?? d.bindingAnyLabelShare;
   await generateDataset({
     out: p.outDir, count: p.clips, seed: p.seed, seconds: p.seconds, splits: [0.8, 0.1, 0.1], tasks: [...TASKS],
+    questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
     signal: o.signal, onProgress: (x) => o.onProgress?.(x.done, x.total),
   });
   o.onImporting?.();
   const audioRoot = join(p.outDir, 'audio');
-  const train = await importMufunDataset(db, library, { path: join(p.outDir, 'train.json'), audioRoot, name: p.name, split: 'train' });
+  // with binding questions, train is the clips' questions followed by them (text-only items)
+  const trainFile = join(p.outDir, binding ? 'train-with-binding.json' : 'train.json');
+  const train = await importMufunDataset(db, library, { path: trainFile, audioRoot, name: p.name, split: 'train' });
   const id = train.dataset.id;
   let val: Awaited<ReturnType<typeof importMufunDataset>>;
   try {
@@ -82,11 +88,12 @@ export async function synthesizeDataset(
   const test = join(p.outDir, 'test.json');
   new DatasetStore(db).update(id, {
     description: `Synthetic music with ground truth: ${p.clips} clips of ${p.seconds} s (seed ${p.seed}), rendered by FluidSynth from generated MIDI. ` +
+      (binding ? `Train ends with ${binding} text-only letter-binding questions (${Math.round(anyLabel * 100)} % with options from every task's labels). ` : '') +
       `Labels of every clip: ${join(p.outDir, 'labels.jsonl')}; held-out test questions: ${test} (mufun eval).`,
   });
   return {
     datasetId: id, train: train.imported, eval: val.imported,
-    summary: `${train.imported} train and ${val.imported} eval items from ${p.clips} clips; the test split is in ${test}`,
+    summary: `${train.imported} train${binding ? ` (${binding} of them text-only letter binding)` : ''} and ${val.imported} eval items from ${p.clips} clips; the test split is in ${test}`,
   };
 }
 
