@@ -16,7 +16,7 @@ import { type ChordSpec, type ClipSpec, type PieceSpec, clipSpec, compose } from
 import { type ClipPlan, effectiveChordShare, generateDataset, planSplit, splitCounts } from '../src/synth/dataset.js';
 import { type MidiEvent, keySignatureSharps, readMidi, vlq, writeMidi } from '../src/synth/midi.js';
 import { Prng, balancedClass } from '../src/synth/prng.js';
-import { type Sample, TASKS, TASK_CLASSES, type Task, answerLabel, bindingQuestion, unlabelledQuestion } from '../src/synth/questions.js';
+import { PARTIAL_OPTION_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, answerLabel, bindingQuestion, unlabelledQuestion } from '../src/synth/questions.js';
 import { DEBIAN_PACKAGES, SAMPLE_RATE, canRender, pool, renderMidi, setupRenderer } from '../src/synth/render.js';
 import { CHORD_INTERVALS, SCALES, chordPitchClasses } from '../src/synth/theory.js';
 
@@ -285,6 +285,27 @@ describe('questions', () => {
     const orders = [...byKey.values()].filter((g) => g.every((s) => s.format === 'mc')).map((g) => new Set(g.map((s) => s.conversations[0].value)).size);
     expect(orders.filter((n) => n > 1).length).toBeGreaterThan(orders.length / 2); // mostly different questions
     expect(planSplit('test', 10, { ...o, questionsPerClip: 3 })).toEqual(planSplit('test', 10, o));
+  });
+
+  it('option orders per clip: further multiple-choice questions for instrument, key and chord only, each its own options and order; the rest unchanged; val and test without', () => {
+    const o = { seed: 3, seconds: 10, tasks: ALL };
+    const plain = planSplit('train', 40, o).flatMap((p) => p.samples);
+    const drilled = planSplit('train', 40, { ...o, optionOrders: 4 }).flatMap((p) => p.samples);
+    const extra = drilled.filter((s) => /-orders-\d$/.test(s.id));
+    expect(drilled.filter((s) => !extra.includes(s))).toEqual(plain); // same samples, same order
+    expect(new Set(extra.map((s) => s.task))).toEqual(new Set(['instrument', 'key', 'chord']));
+    expect(PARTIAL_OPTION_TASKS).toEqual(['instrument', 'key', 'chord']);
+    const clipsOf = (task: string) => new Set(plain.filter((s) => s.task === task).map((s) => s.audio)).size;
+    for (const task of ['instrument', 'key', 'chord']) expect(extra.filter((s) => s.task === task)).toHaveLength(4 * clipsOf(task));
+    for (const s of extra) {
+      const options = parseOptions(s.conversations[0].value);
+      expect(s.format).toBe('mc');
+      expect(options.find((x) => `${x.letter}. ${x.text}` === s.conversations[1].value)?.text).toBe(s.label);
+      expect(plain.find((x) => x.audio === s.audio && x.task === s.task)!.label).toBe(s.label);
+    }
+    const orders = new Set(extra.filter((s) => s.task === 'instrument').map((s) => `${s.audio}|${s.conversations[0].value.split('(choose from: ')[1]}`));
+    expect(orders.size).toBeGreaterThan(0.9 * extra.filter((s) => s.task === 'instrument').length);
+    expect(planSplit('test', 10, { ...o, optionOrders: 4 })).toEqual(planSplit('test', 10, o));
   });
 
   it('no label of a task is inside another (MuFun\'s GRPO reward counts the label as a substring)', () => {

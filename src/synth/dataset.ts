@@ -35,6 +35,8 @@ export interface SynthDataOptions {
   openShare?: number;
   /** Train questions per task and clip, each in its own words and option order (val/test: 1). */
   questionsPerClip?: number;
+  /** Further multiple-choice questions per train clip for instrument, key and chord, each its own options and order (see QuestionOptions.optionOrders). */
+  optionOrders?: number;
   /** Text-only questions that teach the letter binding, added to train (see bindingQuestion). */
   bindingQuestions?: number;
   /** Share of the binding questions whose options come from every task's labels (see anyLabelQuestion). */
@@ -84,16 +86,17 @@ export interface ClipPlan {
 
 /** Specs, MIDI and questions of every clip of a split (pure: nothing is written). */
 export function planSplit(
-  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip'>,
+  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip' | 'optionOrders'>,
 ): ClipPlan[] {
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const openShare = split === 'train' ? (o.openShare ?? 0.3) : 0;
   const perTask = split === 'train' ? (o.questionsPerClip ?? 1) : 1;
+  const optionOrders = split === 'train' ? (o.optionOrders ?? 0) : 0;
   const plans: ClipPlan[] = [];
   for (let i = 0; i < n; i++) {
     const spec = clipSpec(split, i, { seed: o.seed, seconds: o.seconds, chordShare });
     const { events, musicSeconds } = compose(spec, o.seed);
-    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask });
+    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask, optionOrders });
     plans.push({ spec, midi: writeMidi(events), musicSeconds, samples });
   }
   return plans;
@@ -179,7 +182,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const settings = {
     generatorVersion: GENERATOR_VERSION, seed: o.seed, seconds: o.seconds, chordShare,
-    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, bindingQuestionsTrain: o.bindingQuestions ?? 0,
+    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, optionOrdersTrain: o.optionOrders ?? 0, bindingQuestionsTrain: o.bindingQuestions ?? 0,
     bindingAnyLabelShare: o.bindingAnyLabelShare ?? 0, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
   };
   const audioDir = join(o.out, 'audio'), midiDir = join(o.out, 'midi');
@@ -269,6 +272,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
     command: `mufun synth-data --out <dir> --count ${o.count} --seed ${o.seed} --seconds ${o.seconds} --splits ${o.splits.join(',')} --tasks ${o.tasks.join(',')}` +
       (o.chordShare !== undefined ? ` --chord-share ${o.chordShare}` : '') + (o.openShare !== undefined ? ` --open-share ${o.openShare}` : '') +
       (o.questionsPerClip !== undefined ? ` --questions-per-clip ${o.questionsPerClip}` : '') +
+      (o.optionOrders ? ` --option-orders-per-clip ${o.optionOrders}` : '') +
       (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : '') +
       (o.bindingQuestions && o.bindingAnyLabelShare ? ` --binding-any-label-share ${o.bindingAnyLabelShare}` : ''),
   };

@@ -171,7 +171,18 @@ export interface QuestionOptions {
    * hears learns that from seeing the same clip under several orders.
    */
   perTask?: number;
+  /**
+   * Further multiple-choice questions per clip for the tasks that offer only some of their labels
+   * (PARTIAL_OPTION_TASKS), each with its own options and order (default 0). Picking the letter
+   * there needs a lookup of what is heard among the options, which no option order learnt by heart
+   * gives: these are that lookup's practice on audio.
+   */
+  optionOrders?: number;
 }
+
+/** Tasks whose questions offer only some of their labels (instrument, key, chord). */
+export const PARTIAL_OPTION_TASKS = (Object.keys(TASK_CLASSES) as Exclude<Task, 'caption'>[])
+  .filter((t) => TASK_CLASSES[t].classes.length > TASK_CLASSES[t].options);
 
 /** One sample per task that applies to the clip's kind, in the order of `tasks`. */
 export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: string, o: QuestionOptions): Sample[] {
@@ -181,13 +192,23 @@ export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: stri
     if (!applicable.includes(task)) continue;
     const repeats = task === 'caption' ? 1 : (o.perTask ?? 1);
     for (let k = 0; k < repeats; k++) out.push(question(spec, task, audio, o, k));
+    if (task !== 'caption' && PARTIAL_OPTION_TASKS.includes(task)) {
+      for (let k = 0; k < (o.optionOrders ?? 0); k++) {
+        const rng = Prng.for(o.seed, `orders:${task}`, splitNumber(spec), spec.index, k);
+        out.push(multipleChoiceSample(spec, task, audio, rng, `${spec.id}-${task}-orders-${k}`));
+      }
+    }
   }
   return out;
 }
 
+function splitNumber(spec: ClipSpec): number {
+  return spec.split === 'train' ? 1 : spec.split === 'val' ? 2 : 3;
+}
+
 /** The k-th question about one task of a clip (k = 0: the one every data set has). */
 function question(spec: ClipSpec, task: Task, audio: string, o: QuestionOptions, k: number): Sample {
-  const split = spec.split === 'train' ? 1 : spec.split === 'val' ? 2 : 3;
+  const split = splitNumber(spec);
   const rng = k === 0 ? Prng.for(o.seed, `question:${task}`, split, spec.index) : Prng.for(o.seed, `question:${task}`, split, spec.index, k);
   const id = k === 0 ? `${spec.id}-${task}` : `${spec.id}-${task}-${k}`;
   if (task === 'caption') {
@@ -202,6 +223,11 @@ function question(spec: ClipSpec, task: Task, audio: string, o: QuestionOptions,
       { from: 'human', value: `<audio>\n${rng.pick(OPEN_QUESTIONS[task])}` }, { from: 'gpt', value: openAnswer(spec, task) },
     ] };
   }
+  return multipleChoiceSample(spec, task, audio, rng, id);
+}
+
+function multipleChoiceSample(spec: ClipSpec, task: Exclude<Task, 'caption'>, audio: string, rng: Prng, id: string): Sample {
+  const label = labelOf(spec, task);
   const q = task === 'instrument' && spec.kind === 'chord' ? rng.pick(CHORD_INSTRUMENT_QUESTIONS) : rng.pick(MC_QUESTIONS[task]);
   const mc = multipleChoice(rng, label, distractors(rng, task, label));
   return { id, audio, task, format: 'mc', label, conversations: [
