@@ -287,24 +287,25 @@ describe('questions', () => {
     expect(planSplit('test', 10, { ...o, questionsPerClip: 3 })).toEqual(planSplit('test', 10, o));
   });
 
-  it('option orders per clip: further multiple-choice questions for instrument, key and chord only, each its own options and order; the rest unchanged; val and test without', () => {
+  it('option orders per clip: further multiple-choice questions for instrument, key and chord only, each its own options and order, beside the clips\' questions; val and test without', () => {
     const o = { seed: 3, seconds: 10, tasks: ALL };
-    const plain = planSplit('train', 40, o).flatMap((p) => p.samples);
-    const drilled = planSplit('train', 40, { ...o, optionOrders: 4 }).flatMap((p) => p.samples);
-    const extra = drilled.filter((s) => /-orders-\d$/.test(s.id));
-    expect(drilled.filter((s) => !extra.includes(s))).toEqual(plain); // same samples, same order
-    expect(new Set(extra.map((s) => s.task))).toEqual(new Set(['instrument', 'key', 'chord']));
+    const plain = planSplit('train', 40, o);
+    const drilled = planSplit('train', 40, { ...o, optionOrders: 4 });
+    expect(drilled.map((p) => p.samples)).toEqual(plain.map((p) => p.samples)); // the clips' questions unchanged
+    expect(plain.every((p) => p.orders.length === 0)).toBe(true);
+    const extra = drilled.flatMap((p) => p.orders), questions = plain.flatMap((p) => p.samples);
+    expect(extra.every((s) => /-orders-\d$/.test(s.id))).toBe(true);
     expect(PARTIAL_OPTION_TASKS).toEqual(['instrument', 'key', 'chord']);
-    const clipsOf = (task: string) => new Set(plain.filter((s) => s.task === task).map((s) => s.audio)).size;
-    for (const task of ['instrument', 'key', 'chord']) expect(extra.filter((s) => s.task === task)).toHaveLength(4 * clipsOf(task));
+    const clipsOf = (task: string) => new Set(questions.filter((s) => s.task === task).map((s) => s.audio)).size;
+    for (const task of PARTIAL_OPTION_TASKS) expect(extra.filter((s) => s.task === task)).toHaveLength(4 * clipsOf(task));
     for (const s of extra) {
       const options = parseOptions(s.conversations[0].value);
       expect(s.format).toBe('mc');
       expect(options.find((x) => `${x.letter}. ${x.text}` === s.conversations[1].value)?.text).toBe(s.label);
-      expect(plain.find((x) => x.audio === s.audio && x.task === s.task)!.label).toBe(s.label);
+      expect(questions.find((x) => x.audio === s.audio && x.task === s.task)!.label).toBe(s.label);
     }
-    const orders = new Set(extra.filter((s) => s.task === 'instrument').map((s) => `${s.audio}|${s.conversations[0].value.split('(choose from: ')[1]}`));
-    expect(orders.size).toBeGreaterThan(0.9 * extra.filter((s) => s.task === 'instrument').length);
+    const instrument = extra.filter((s) => s.task === 'instrument');
+    expect(new Set(instrument.map((s) => `${s.audio}|${s.conversations[0].value.split('(choose from: ')[1]}`)).size).toBeGreaterThan(0.9 * instrument.length);
     expect(planSplit('test', 10, { ...o, optionOrders: 4 })).toEqual(planSplit('test', 10, o));
   });
 
@@ -432,6 +433,22 @@ describe('binding questions (text alone, for the letter binding)', () => {
     expect(samples.every((s) => s.audios.length === 0)).toBe(true);
     await generateDataset(o); // asked again without them: none are left behind
     expect(existsSync(join(out, 'train-binding.json')) || existsSync(join(out, 'train-with-binding.json'))).toBe(false);
+  });
+
+  it('option orders are written to train-orders.json, train.json unchanged, and removed when no longer asked', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'synth-orders-'));
+    const o = { out, count: 8, seed: 9, seconds: 3, splits: [0.5, 0.25, 0.25] as [number, number, number], tasks: ALL, noRender: true };
+    await generateDataset(o);
+    const read = (f: string) => JSON.parse(readFileSync(join(out, f), 'utf8')) as Sample[];
+    const train = read('train.json');
+    await generateDataset({ ...o, optionOrders: 3 });
+    expect(read('train.json')).toEqual(train);
+    expect(read('train-orders.json')).toEqual(planSplit('train', 4, { ...o, optionOrders: 3 }).flatMap((p) => p.orders));
+    const meta = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8'));
+    expect(meta.settings.optionOrdersTrain).toBe(3);
+    expect(meta.command).toContain('--option-orders-per-clip 3');
+    await generateDataset(o);
+    expect(existsSync(join(out, 'train-orders.json'))).toBe(false);
   });
 });
 

@@ -5,6 +5,8 @@
 //                            val/test hold multiple choice only, their captions are in *-captions.json
 //   <dir>/train-binding.json, train-with-binding.json   text-only binding questions, alone and
 //                            after train.json's samples (only with bindingQuestions)
+//   <dir>/train-orders.json  further option orders of the train clips' instrument, key and
+//                            chord questions (only with optionOrders)
 //   <dir>/labels.jsonl       all ground truth, one clip a line
 //   <dir>/dataset.json       tasks, classes, counts, chance and majority baselines, settings
 // Splits are disjoint seed streams (clip i of split s is drawn from (seed, s, i)), so a data set
@@ -16,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type ClipSpec, SPLITS, type Split, clipSpec, compose } from './compose.js';
 import { writeMidi } from './midi.js';
-import { CHORD_TASKS, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, bindingQuestion, questionsFor } from './questions.js';
+import { CHORD_TASKS, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, bindingQuestion, optionOrderQuestions, questionsFor } from './questions.js';
 import { type Renderer, pool, renderMidi, setupRenderer } from './render.js';
 
 /** Bumped whenever the same settings would give different music or labels. */
@@ -35,7 +37,7 @@ export interface SynthDataOptions {
   openShare?: number;
   /** Train questions per task and clip, each in its own words and option order (val/test: 1). */
   questionsPerClip?: number;
-  /** Further multiple-choice questions per train clip for instrument, key and chord, each its own options and order (see QuestionOptions.optionOrders). */
+  /** Further multiple-choice questions per train clip for instrument, key and chord, each its own options and order, in train-orders.json (see optionOrderQuestions). */
   optionOrders?: number;
   /** Text-only questions that teach the letter binding, added to train (see bindingQuestion). */
   bindingQuestions?: number;
@@ -82,6 +84,8 @@ export interface ClipPlan {
   midi: Uint8Array;
   musicSeconds: number;
   samples: Sample[];
+  /** optionOrderQuestions (train only; train-orders.json) */
+  orders: Sample[];
 }
 
 /** Specs, MIDI and questions of every clip of a split (pure: nothing is written). */
@@ -91,13 +95,13 @@ export function planSplit(
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const openShare = split === 'train' ? (o.openShare ?? 0.3) : 0;
   const perTask = split === 'train' ? (o.questionsPerClip ?? 1) : 1;
-  const optionOrders = split === 'train' ? (o.optionOrders ?? 0) : 0;
   const plans: ClipPlan[] = [];
   for (let i = 0; i < n; i++) {
     const spec = clipSpec(split, i, { seed: o.seed, seconds: o.seconds, chordShare });
     const { events, musicSeconds } = compose(spec, o.seed);
-    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask, optionOrders });
-    plans.push({ spec, midi: writeMidi(events), musicSeconds, samples });
+    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask });
+    const orders = split === 'train' ? optionOrderQuestions(spec, o.tasks, `${spec.id}.wav`, o.seed, o.optionOrders ?? 0) : [];
+    plans.push({ spec, midi: writeMidi(events), musicSeconds, samples, orders });
   }
   return plans;
 }
@@ -230,8 +234,9 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
       // the binding questions alone (a stage that learns the letter binding on text) and with
       // the clips' questions (a stage that carries it over to audio)
       const binding = bindingQuestions(o);
-      for (const [file, samples] of [['train-binding.json', binding], ['train-with-binding.json', [...xs, ...binding]]] as const) {
-        if (binding.length) writeSamples(file, samples);
+      const orders = plans[s].flatMap((p) => p.orders);
+      for (const [file, samples] of [['train-binding.json', binding], ['train-with-binding.json', binding.length ? [...xs, ...binding] : []], ['train-orders.json', orders]] as const) {
+        if (samples.length) writeSamples(file, samples);
         else rmSync(join(o.out, file), { force: true }); // not left from an earlier run with them
       }
     }
@@ -258,6 +263,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
       'audio/': '16 kHz mono 16-bit WAV clips', 'midi/': 'the MIDI each clip was rendered from',
       'train.json': 'MuFun-format samples: multiple choice, open questions and captions',
       'train-binding.json, train-with-binding.json': 'with --binding-questions: the text-only binding questions (ids binding-*; binding-*-any: options from every task\'s labels) alone, and after train.json\'s samples',
+      'train-orders.json': 'with --option-orders-per-clip: further multiple-choice questions of the train clips for instrument, key and chord, each its own options and order (ids *-orders-k)',
       'val.json, test.json': 'MuFun-format multiple-choice samples (for mufun eval)',
       'val-captions.json, test-captions.json': 'captions of the val and test clips',
       'labels.jsonl': 'all ground truth, one clip per line',

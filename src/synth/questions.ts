@@ -171,13 +171,6 @@ export interface QuestionOptions {
    * hears learns that from seeing the same clip under several orders.
    */
   perTask?: number;
-  /**
-   * Further multiple-choice questions per clip for the tasks that offer only some of their labels
-   * (PARTIAL_OPTION_TASKS), each with its own options and order (default 0). Picking the letter
-   * there needs a lookup of what is heard among the options, which no option order learnt by heart
-   * gives: these are that lookup's practice on audio.
-   */
-  optionOrders?: number;
 }
 
 /** Tasks whose questions offer only some of their labels (instrument, key, chord). */
@@ -192,11 +185,24 @@ export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: stri
     if (!applicable.includes(task)) continue;
     const repeats = task === 'caption' ? 1 : (o.perTask ?? 1);
     for (let k = 0; k < repeats; k++) out.push(question(spec, task, audio, o, k));
-    if (task !== 'caption' && PARTIAL_OPTION_TASKS.includes(task)) {
-      for (let k = 0; k < (o.optionOrders ?? 0); k++) {
-        const rng = Prng.for(o.seed, `orders:${task}`, splitNumber(spec), spec.index, k);
-        out.push(multipleChoiceSample(spec, task, audio, rng, `${spec.id}-${task}-orders-${k}`));
-      }
+  }
+  return out;
+}
+
+/**
+ * n further multiple-choice questions per task about one clip, for the tasks that offer only some
+ * of their labels (PARTIAL_OPTION_TASKS), each with its own options and order. Picking the letter
+ * there needs a lookup of what is heard among the options, which no option order learnt by heart
+ * gives: these are that lookup's practice on audio.
+ */
+export function optionOrderQuestions(spec: ClipSpec, tasks: readonly Task[], audio: string, seed: number, n: number): Sample[] {
+  const applicable = spec.kind === 'chord' ? CHORD_TASKS : PIECE_TASKS;
+  const out: Sample[] = [];
+  for (const task of PARTIAL_OPTION_TASKS) {
+    if (!tasks.includes(task) || !applicable.includes(task)) continue;
+    for (let k = 0; k < n; k++) {
+      const rng = Prng.for(seed, `orders:${task}`, splitNumber(spec), spec.index, k);
+      out.push(multipleChoiceSample(spec, task, audio, rng, `${spec.id}-${task}-orders-${k}`));
     }
   }
   return out;

@@ -48,7 +48,7 @@ export function synthDataCommand(): Command {
     .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', parseShare, 0.25)
     .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', parseShare, 0.3)
     .option('--questions-per-clip <n>', 'train questions per task and clip, each in its own words and option order', parsePositiveInt, 1)
-    .option('--option-orders-per-clip <n>', 'further multiple-choice questions per train clip for instrument, key and chord (the tasks that offer only some of their labels), each with its own options and order', parseNonNegativeInt, 0)
+    .option('--option-orders-per-clip <n>', 'further multiple-choice questions per train clip for instrument, key and chord (the tasks that offer only some of their labels), each with its own options and order, in train-orders.json', parseNonNegativeInt, 0)
     .option('--binding-questions <n>', 'text-only train questions that teach picking an option by its letter (the label is given as a hint)', parseNonNegativeInt, 0)
     .option('--binding-any-label-share <f>', 'share of the binding questions whose options come from every task\'s labels (a lookup no option order can be learnt for)', parseShare, 0)
     .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', parsePositiveInt)
