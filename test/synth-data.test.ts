@@ -8,7 +8,8 @@
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { synthDataCommand } from '../src/cli/commands/synth-data.js';
 import { loadAudio } from '../src/model/audio/load.js';
 import { parseOptions, scoreAnswer } from '../src/model/eval.js';
 import { loadDataset } from '../src/model/train/data.js';
@@ -653,5 +654,22 @@ describe.skipIf(!haveFluidsynth)('rendering with FluidSynth', () => {
     expect(rms(x, 6 * 16000, 8 * 16000) / rms(x, 0, 2 * 16000)).toBeGreaterThan(2);
     const dim = await render({ ...cresc, dynamics: 'diminuendo' }, 1, 'piece-dim');
     expect(rms(dim, 0, 2 * 16000) / rms(dim, 6 * 16000, 8 * 16000)).toBeGreaterThan(2);
+  });
+
+  it('mufun synth-data passes its question options through: questions per clip, option orders, binding questions', async () => {
+    const out = join(dir, 'cli');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await synthDataCommand().exitOverride().parseAsync(
+        ['--out', out, '--count', '4', '--seconds', '1', '--seed', '2', '--questions-per-clip', '2', '--option-orders-per-clip', '3', '--binding-questions', '5', '--binding-any-label-share', '0.4'],
+        { from: 'user' },
+      );
+    } finally {
+      log.mockRestore();
+    }
+    const settings = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8')).settings;
+    expect(settings).toMatchObject({ questionsPerClipTrain: 2, optionOrdersTrain: 3, bindingQuestionsTrain: 5, bindingAnyLabelShare: 0.4 });
+    expect(existsSync(join(out, 'train-orders.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'train-binding.json'), 'utf8'))).toHaveLength(5);
   });
 });

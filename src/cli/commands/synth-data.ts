@@ -55,13 +55,14 @@ export function synthDataCommand(): Command {
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
     .action(async (o: {
       out: string; count: number; seed: number; seconds: number; splits?: [number, number, number]; tasks?: Task[];
-      chordShare: number; openShare: number; questionsPerClip: number; optionOrders: number; bindingQuestions: number; bindingAnyLabelShare: number; jobs?: number; soundfont?: string;
+      chordShare: number; openShare: number; questionsPerClip: number; optionOrdersPerClip: number; bindingQuestions: number; bindingAnyLabelShare: number; jobs?: number; soundfont?: string;
     }) => {
       const tty = process.stderr.isTTY;
       let lastLine = 0;
       try {
         const r = await generateDataset({
           ...o,
+          optionOrders: o.optionOrdersPerClip,
           splits: o.splits ?? [0.8, 0.1, 0.1],
           tasks: o.tasks ?? [...TASKS],
           onProgress: (p) => {
