@@ -75,23 +75,27 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     expect(events.filter((e) => e.phase === 'rendering').at(-1)!.done).toBe(10);
   });
 
-  it('with letter-binding items, train ends with them: text-only, the label given as a hint', async () => {
+  it('with option orders and letter-binding items, train holds the clips\' questions, then the further orders, then the binding items (text-only, the label given as a hint)', async () => {
     const dir = tmp('synth-binding');
     studio = studioAt(join(dir, 'catalog.db'));
     const out = join(dir, 'clips');
     await call(studio, 'datasets.synthesize', {
-      name: 'Binding', clips: 5, seconds: 1, seed: 2, questionsPerClip: 2, bindingQuestions: 12, bindingAnyLabelShare: 0.5, outDir: out,
+      name: 'Binding', clips: 5, seconds: 1, seed: 2, questionsPerClip: 2, optionOrders: 2, bindingQuestions: 12, bindingAnyLabelShare: 0.5, outDir: out,
     });
     const end = await finished(studio);
     expect(end.phase, end.message ?? '').toBe('done');
     expect(end.message).toContain('12 of them text-only letter binding');
     const clipsTrain = JSON.parse(readFileSync(join(out, 'train.json'), 'utf8')) as unknown[];
+    const orders = JSON.parse(readFileSync(join(out, 'train-orders.json'), 'utf8')) as { id: string }[];
+    expect(orders.length).toBeGreaterThan(0);
     const d = await call(studio, 'datasets.get', { id: end.datasetId! });
-    expect(d.counts).toMatchObject({ train: clipsTrain.length + 12, invalid: 0 });
+    expect(d.counts).toMatchObject({ train: clipsTrain.length + orders.length + 12, invalid: 0 });
+    expect(d.description).toContain('2 further option orders per clip');
     expect(d.description).toContain('12 text-only letter-binding questions (50 % with options from every task');
     const train = (await call(studio, 'datasets.items', { datasetId: d.id })).filter((i) => i.split === 'train');
     const binding = train.slice(-12);
     expect(train.slice(0, -12).every((i) => i.audios.length === 1)).toBe(true);
+    expect(train.slice(clipsTrain.length, -12).map((i) => i.sampleId)).toEqual(orders.map((x) => x.id));
     for (const it of binding) {
       expect(it.audios).toEqual([]);
       expect(it.sampleId).toMatch(/^binding-/);

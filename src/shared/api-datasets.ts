@@ -153,7 +153,7 @@ export interface TemplateArgs {
 }
 
 /** What the studio's form and `mufun dataset synth` start from. */
-export const SYNTHESIS_DEFAULTS = { clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, bindingQuestions: 0, bindingAnyLabelShare: 0.5 } as const;
+export const SYNTHESIS_DEFAULTS = { clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, optionOrders: 0, bindingQuestions: 0, bindingAnyLabelShare: 0.5 } as const;
 
 /** A synthetic music data set to render (src/synth) and import as a new dataset. */
 export interface SynthesisArgs {
@@ -165,6 +165,12 @@ export interface SynthesisArgs {
   seed: number;
   /** Train questions per task and clip, each in its own words and option order (default 1). */
   questionsPerClip?: number;
+  /**
+   * Further multiple-choice questions per clip for instrument, key and chord (the tasks that offer
+   * only some of their labels), each with its own options and order (default 0): practice for
+   * picking what is heard among the options by its letter.
+   */
+  optionOrders?: number;
   /**
    * Text-only train items that teach picking an option by its letter, the label given as a hint
    * (default 0). A small model trained from scratch names what it hears long before it binds a
@@ -340,6 +346,7 @@ export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[
     seconds: number({ min: 1, max: 60 }),
     seed: number({ integer: true, min: 0, max: 0xffffffff }),
     questionsPerClip: optional(number({ integer: true, min: 1, max: 10 })),
+    optionOrders: optional(number({ integer: true, min: 0, max: 20 })),
     bindingQuestions: optional(number({ integer: true, min: 0, max: 1_000_000 })),
     bindingAnyLabelShare: optional(number({ min: 0, max: 1 })),
     outDir: optional(path()),

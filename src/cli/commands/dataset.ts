@@ -139,17 +139,18 @@ export function datasetCommand(): Command {
     .option('--seconds <s>', `seconds per clip (default ${SYNTHESIS_DEFAULTS.seconds})`, parseSeconds, SYNTHESIS_DEFAULTS.seconds)
     .option('--seed <s>', `the music's seed (default ${SYNTHESIS_DEFAULTS.seed})`, parseSeed, SYNTHESIS_DEFAULTS.seed)
     .option('--questions-per-clip <n>', `train questions per task and clip (default ${SYNTHESIS_DEFAULTS.questionsPerClip})`, parsePositiveInt, SYNTHESIS_DEFAULTS.questionsPerClip)
+    .option('--option-orders-per-clip <n>', 'further multiple-choice questions per clip for instrument, key and chord, each its own options and order (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.optionOrders)
     .option('--binding-questions <n>', 'text-only train items that teach picking an option by its letter, the label given as a hint (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.bindingQuestions)
     .option('--binding-any-label-share <f>', `share of them with options from every task's labels (default ${SYNTHESIS_DEFAULTS.bindingAnyLabelShare})`, parseShare, SYNTHESIS_DEFAULTS.bindingAnyLabelShare)
     .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
     .option('--db <file>', DB_HELP)
     .action((name: string, o: {
-      clips: number; seconds: number; seed: number; questionsPerClip: number; bindingQuestions: number; bindingAnyLabelShare: number; out?: string; db?: string;
+      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; bindingQuestions: number; bindingAnyLabelShare: number; out?: string; db?: string;
     }) =>
       withCatalog(o.db, async (db) => {
         const { clips, seconds, seed, questionsPerClip, bindingQuestions, bindingAnyLabelShare } = o;
         const plan = planSynthesis(db, catalogPath(o.db), {
-          name, clips, seconds, seed, questionsPerClip, bindingQuestions, bindingAnyLabelShare, outDir: o.out && resolve(o.out),
+          name, clips, seconds, seed, questionsPerClip, optionOrders: o.optionOrdersPerClip, bindingQuestions, bindingAnyLabelShare, outDir: o.out && resolve(o.out),
         });
         const ctrl = new AbortController();
         const stop = () => {

@@ -65,22 +65,28 @@ export async function synthesizeDataset(
   o: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; onImporting?: () => void } = {},
 ): Promise<SynthesisResult> {
   const d = SYNTHESIS_DEFAULTS;
+  const orders = p.optionOrders ?? d.optionOrders;
   const binding = p.bindingQuestions ?? d.bindingQuestions;
   const anyLabel = p.bindingAnyLabelShare ?? d.bindingAnyLabelShare;
   await generateDataset({
     out: p.outDir, count: p.clips, seed: p.seed, seconds: p.seconds, splits: [0.8, 0.1, 0.1], tasks: [...TASKS],
-    questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
+    questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, optionOrders: orders, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
     signal: o.signal, onProgress: (x) => o.onProgress?.(x.done, x.total),
   });
   o.onImporting?.();
   const audioRoot = join(p.outDir, 'audio');
-  // with binding questions, train is the clips' questions followed by them (text-only items)
-  const trainFile = join(p.outDir, binding ? 'train-with-binding.json' : 'train.json');
-  const train = await importMufunDataset(db, library, { path: trainFile, audioRoot, name: p.name, split: 'train' });
-  const id = train.dataset.id;
-  let val: Awaited<ReturnType<typeof importMufunDataset>>;
+  // train: the clips' questions, then their further option orders, then the text-only binding items
+  const files: (readonly [string, 'train' | 'eval'])[] = [['train.json', 'train']];
+  if (orders) files.push(['train-orders.json', 'train']);
+  if (binding) files.push(['train-binding.json', 'train']);
+  files.push(['val.json', 'eval']);
+  const first = await importMufunDataset(db, library, { path: join(p.outDir, files[0][0]), audioRoot, name: p.name, split: 'train' });
+  const id = first.dataset.id;
+  const imported = { train: first.imported, eval: 0 };
   try {
-    val = await importMufunDataset(db, library, { path: join(p.outDir, 'val.json'), audioRoot, datasetId: id, split: 'eval' });
+    for (const [file, split] of files.slice(1)) {
+      imported[split] += (await importMufunDataset(db, library, { path: join(p.outDir, file), audioRoot, datasetId: id, split })).imported;
+    }
   } catch (e) {
     new DatasetStore(db).delete(id); // not half a dataset: the same request can run again
     throw e;
@@ -88,12 +94,13 @@ export async function synthesizeDataset(
   const test = join(p.outDir, 'test.json');
   new DatasetStore(db).update(id, {
     description: `Synthetic music with ground truth: ${p.clips} clips of ${p.seconds} s (seed ${p.seed}), rendered by FluidSynth from generated MIDI. ` +
+      (orders ? `Train holds ${orders} further option orders per clip of its instrument, key and chord questions. ` : '') +
       (binding ? `Train ends with ${binding} text-only letter-binding questions (${Math.round(anyLabel * 100)} % with options from every task's labels). ` : '') +
       `Labels of every clip: ${join(p.outDir, 'labels.jsonl')}; held-out test questions: ${test} (mufun eval).`,
   });
   return {
-    datasetId: id, train: train.imported, eval: val.imported,
-    summary: `${train.imported} train${binding ? ` (${binding} of them text-only letter binding)` : ''} and ${val.imported} eval items from ${p.clips} clips; the test split is in ${test}`,
+    datasetId: id, train: imported.train, eval: imported.eval,
+    summary: `${imported.train} train${binding ? ` (${binding} of them text-only letter binding)` : ''} and ${imported.eval} eval items from ${p.clips} clips; the test split is in ${test}`,
   };
 }
 
