@@ -39,19 +39,19 @@ describe('estimateMemory', () => {
     expect(b.totalBytes).toBe(a.totalBytes);
   });
 
-  it('MuFun-nano, the embedded model: 5.4 M parameters, a 1024-position context', async () => {
+  it('MuFun-nano, the embedded model: 7.3 M parameters, a 1024-position context', async () => {
     const { parameters } = await describeModel(NANO);
     const e = estimateMemory(NANO);
-    expect(parameters).toBeGreaterThan(5e6);
-    expect(parameters).toBeLessThan(6e6);
+    expect(parameters).toBeGreaterThan(7e6);
+    expect(parameters).toBeLessThan(7.5e6);
     // 4 layers × 2 KV heads × head_dim 64, context = max_position_embeddings 1024
     expect(e.kvCacheBytes).toBe(2 * 4 * 2 * 64 * 1024 * 4);
     expect(e.contextTokens).toBe(1024);
-    // T = 500, 80 mel bins, 4 heads, ffn 512, d_model 128, 4 feature layers
-    expect(e.audioBytes).toBe(4 * (80 * 1000 + 4 * 500 * 500 + 500 * 512 + 7 * 500 * 128));
-    expect(e.audioBytes).toBe(7_136_000);
+    // T = 500, 80 mel bins, 4 heads, ffn 768, d_model 192, 4 feature layers
+    expect(e.audioBytes).toBe(4 * (80 * 1000 + 4 * 500 * 500 + 500 * 768 + 7 * 500 * 192));
+    expect(e.audioBytes).toBe(8_544_000);
     expect(e.weightsBytes).toBe(parameters * 4);
-    expect(e.totalBytes).toBe(parameters * 4 + 4_194_304 + 7_136_000);
+    expect(e.totalBytes).toBe(parameters * 4 + 4_194_304 + 8_544_000);
   });
 
   it('a converted folder: the weights as exported (float16), a float16 KV cache and tower', async () => {

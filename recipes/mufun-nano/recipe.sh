@@ -3,41 +3,46 @@
 #   synthetic music with ground truth → fresh weights → tagging (the tower and connector learn
 #   the labels directly: the hearing MuFun gets from Whisper's pretrained encoder) → full
 #   training of the LLM on every task → letters (picking an option by its letter, on text, then
-#   with the clips' questions) → GRPO on the questions the tower hears best → per-task test
-#   accuracy → resources/.
-# Every stage is skipped when its output exists; full training resumes where it stopped
-# (tagging, ~30 min, starts over).
+#   with the clips' questions) → drill (the clips' questions in further option orders) → GRPO on
+#   the questions the tower hears best (optional) → per-task test accuracy → resources/.
+# Every stage is skipped when its output exists; the LLM stages resume where they stopped
+# (tagging starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
-# The shipped model (v3.1) is the defaults'. Being tried for the next one (DEVELOPERS.md "Training"):
-#   STAGE0=frames CONFIG=recipes/mufun-nano/config-wide.json   (a 192-wide tower, tagged in two phases)
-#   and with it CLIPS=4800 TAG_EPOCHS=3 FULL_STEPS=1680   (the same tagging steps over 4x the clips:
-#   a better tower; stage 1 capped at the old epoch's steps). Its LLM did not learn the option
-#   lookup in the letters stage (instrument at chance on held-out text); BINDING=96000
-#   BINDING_ANY=0.5 (options from every task's labels) is what started it, not yet run end to end.
+# The shipped model (v4) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
+# stage 1 capped at 1680 steps, letters on 96000 binding questions (half with options from every
+# task's labels) in four phases, one mixed round, then two drill rounds on the clips' questions in
+# further option orders (DEVELOPERS.md "Training"). The shipped weights took the same stages with
+# three differences: the first letters phase ran on 24000 task-only binding questions, the mixed
+# round was the first 1500 steps of a 2400-step schedule, and the first drill round's option orders
+# (6 instrument, 2 key, 3 chord per clip) and its 30000 binding questions (a random draw) came from
+# a script before synth-data wrote them.
+# v3.1 (the model before): CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
+#   FULL_STEPS= BINDING=24000 BINDING_ANY=0 LETTERS_PLAN= MIXED_ROUNDS=2 MIXED_STEPS=2400 MIXED_LR=1e-3
+#   ORDERS=0 DRILL_PLAN= GRPO_STEPS=80
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK=${WORK:-/tmp/mufun-nano}
-CLIPS=${CLIPS:-1200}
+CLIPS=${CLIPS:-4800}
 QPC=${QPC:-2}              # train questions per task and clip (other words, other option orders)
-TAG_EPOCHS=${TAG_EPOCHS:-12}
+TAG_EPOCHS=${TAG_EPOCHS:-3}
 EPOCHS=${EPOCHS:-1}
-FULL_STEPS=${FULL_STEPS:-}  # stage 1's steps (default: EPOCHS epochs)
+FULL_STEPS=${FULL_STEPS-1680}  # stage 1's steps (empty: EPOCHS epochs; with 4x the clips an epoch is 4x the steps)
 THREADS=${THREADS:-2}
 LR=${LR:-1e-3}
-BINDING=${BINDING:-24000}   # text-only binding questions (the letters stage: BINDING/8 steps)
-BINDING_ANY=${BINDING_ANY:-0}  # share of them with options from every task's labels (synth-data --binding-any-label-share)
-LETTERS_PLAN=${LETTERS_PLAN:-}  # the letters stage as phases STEPS@LR[@SEED], each from the last (default: one epoch at LR)
-MIXED_STEPS=${MIXED_STEPS:-2400}
-MIXED_ROUNDS=${MIXED_ROUNDS:-2}
-MIXED_LR=${MIXED_LR:-$LR}
-ORDERS=${ORDERS:-0}        # further option orders per train clip for instrument, key, chord (synth-data --option-orders-per-clip)
-DRILL_PLAN=${DRILL_PLAN:-}  # phases STEPS@LR[@SEED] on the clips' questions + those orders + DRILL_BINDING binding questions (default: none)
+BINDING=${BINDING:-96000}   # text-only binding questions (the letters stage: BINDING/8 steps)
+BINDING_ANY=${BINDING_ANY:-0.5}  # share of them with options from every task's labels (synth-data --binding-any-label-share)
+LETTERS_PLAN=${LETTERS_PLAN-3000@1e-3 1500@3e-4 2000@1e-3 2000@3e-4@43}  # the letters stage as phases STEPS@LR[@SEED], each from the last (empty: one epoch at LR)
+MIXED_STEPS=${MIXED_STEPS:-1500}
+MIXED_ROUNDS=${MIXED_ROUNDS:-1}
+MIXED_LR=${MIXED_LR:-3e-4}
+ORDERS=${ORDERS:-4}        # further option orders per train clip for instrument, key, chord (synth-data --option-orders-per-clip)
+DRILL_PLAN=${DRILL_PLAN-2400@5e-4 1800@5e-4}  # phases STEPS@LR[@SEED] on the clips' questions + those orders + DRILL_BINDING binding questions (empty: none)
 DRILL_BINDING=${DRILL_BINDING:-30000}
 MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
-STAGE0=${STAGE0:-clip}     # clip: tagging on clip labels; frames: then again with frame labels too
-CONFIG=${CONFIG:-recipes/mufun-nano/config.json}
+STAGE0=${STAGE0:-frames}     # clip: tagging on clip labels; frames: then again with frame labels too
+CONFIG=${CONFIG:-recipes/mufun-nano/config-wide.json}
 EVAL_SAMPLES=${EVAL_SAMPLES:-900}  # the LLM stages' eval loss: the first n val samples (the default's whole val set)
-GRPO_STEPS=${GRPO_STEPS:-80}  # 0: no GRPO stage; 160 overfits the 210 val prompts (bench/results/grpo-nano-v3-*-160-steps-*)
+GRPO_STEPS=${GRPO_STEPS:-0}  # 0: no GRPO stage (v3.1: 80); 160 overfits the 210 val prompts (bench/results/grpo-nano-v3-*-160-steps-*)
 mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
