@@ -310,6 +310,17 @@ describe('questions', () => {
     expect(planSplit('test', 10, { ...o, optionOrders: 4 })).toEqual(planSplit('test', 10, o));
   });
 
+  it('option orders for other tasks: only those asked, each task its own stream (adding tasks leaves the others\' orders as they were)', () => {
+    const o = { seed: 3, seconds: 10, tasks: ALL, optionOrders: 2 };
+    const byDefault = planSplit('train', 30, o).flatMap((p) => p.orders);
+    const metered = planSplit('train', 30, { ...o, optionOrderTasks: ['meter', 'tempo'] }).flatMap((p) => p.orders);
+    expect(new Set(metered.map((s) => s.task))).toEqual(new Set(['meter', 'tempo']));
+    const every = planSplit('train', 30, { ...o, optionOrderTasks: ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics'] }).flatMap((p) => p.orders);
+    expect(every.filter((s) => PARTIAL_OPTION_TASKS.includes(s.task as never))).toEqual(byDefault);
+    expect(every.filter((s) => s.task === 'meter')).toEqual(metered.filter((s) => s.task === 'meter'));
+    for (const s of metered) expect(parseOptions(s.conversations[0].value).find((x) => `${x.letter}. ${x.text}` === s.conversations[1].value)?.text).toBe(s.label);
+  });
+
   it('no label of a task is inside another (MuFun\'s GRPO reward counts the label as a substring)', () => {
     for (const { classes } of Object.values(TASK_CLASSES)) {
       for (const a of classes) for (const b of classes) if (a !== b) expect(b.includes(a), `${a} in ${b}`).toBe(false);
@@ -656,20 +667,21 @@ describe.skipIf(!haveFluidsynth)('rendering with FluidSynth', () => {
     expect(rms(dim, 0, 2 * 16000) / rms(dim, 6 * 16000, 8 * 16000)).toBeGreaterThan(2);
   });
 
-  it('mufun synth-data passes its question options through: questions per clip, option orders, binding questions', async () => {
+  it('mufun synth-data passes its question options through: questions per clip, option orders and their tasks, binding questions', async () => {
     const out = join(dir, 'cli');
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
       await synthDataCommand().exitOverride().parseAsync(
-        ['--out', out, '--count', '4', '--seconds', '1', '--seed', '2', '--questions-per-clip', '2', '--option-orders-per-clip', '3', '--binding-questions', '5', '--binding-any-label-share', '0.4'],
+        ['--out', out, '--count', '4', '--seconds', '1', '--seed', '2', '--questions-per-clip', '2', '--option-orders-per-clip', '3', '--option-order-tasks', 'instrument,meter', '--binding-questions', '5', '--binding-any-label-share', '0.4'],
         { from: 'user' },
       );
     } finally {
       log.mockRestore();
     }
     const settings = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8')).settings;
-    expect(settings).toMatchObject({ questionsPerClipTrain: 2, optionOrdersTrain: 3, bindingQuestionsTrain: 5, bindingAnyLabelShare: 0.4 });
-    expect(existsSync(join(out, 'train-orders.json'))).toBe(true);
+    expect(settings).toMatchObject({ questionsPerClipTrain: 2, optionOrdersTrain: 3, optionOrderTasks: ['instrument', 'meter'], bindingQuestionsTrain: 5, bindingAnyLabelShare: 0.4 });
+    const orders = JSON.parse(readFileSync(join(out, 'train-orders.json'), 'utf8')) as Sample[];
+    expect(new Set(orders.map((x) => x.task))).toEqual(new Set(['instrument', 'meter']));
     expect(JSON.parse(readFileSync(join(out, 'train-binding.json'), 'utf8'))).toHaveLength(5);
   });
 });

