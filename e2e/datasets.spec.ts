@@ -185,18 +185,27 @@ test('generate a labelled synthetic dataset from the page', async ({ page }) => 
   await form.getByRole('spinbutton', { name: 'Clips' }).fill('10');
   await form.getByRole('spinbutton', { name: 'Seconds each' }).fill('2');
   await form.getByRole('spinbutton', { name: 'Letter-binding items' }).fill('30');
+  // further option orders, for meter as well as the tasks ticked by default
+  const orderTasks = form.getByRole('group', { name: 'More option orders for' });
+  await expect(orderTasks.getByRole('checkbox', { name: 'meter' })).toBeDisabled();
+  await form.getByRole('spinbutton', { name: 'More option orders' }).fill('1');
+  await expect(orderTasks.getByRole('checkbox', { checked: true })).toHaveCount(3);
+  await orderTasks.getByRole('checkbox', { name: 'meter' }).check();
   await form.getByRole('textbox', { name: 'Folder for the clips' }).fill(folder);
   await form.getByRole('button', { name: 'Generate' }).click();
-  // done: the new dataset is opened, its items on the rendered clips, train and eval, and the
-  // 30 text-only letter-binding items after train's
+  // done: the new dataset is opened, its items on the rendered clips, train (with the further
+  // option orders) and eval, and the 30 text-only letter-binding items after train's
   await expect(form.getByRole('status', { name: 'Synthesis progress' })).toContainText('Made Synth demo', { timeout: 60_000 });
   await expect(form.getByRole('status', { name: 'Synthesis progress' })).toContainText(join(folder, 'test.json'));
   await expect(page.getByRole('heading', { level: 3, name: 'Synth demo' })).toBeVisible();
   const train = JSON.parse(readFileSync(join(folder, 'train-with-binding.json'), 'utf8')) as unknown[];
+  const orders = JSON.parse(readFileSync(join(folder, 'train-orders.json'), 'utf8')) as { task: string }[];
+  expect(new Set(orders.map((x) => x.task))).toEqual(new Set(['instrument', 'key', 'chord', 'meter']));
   expect(train.length - (JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as unknown[]).length).toBe(30);
   const val = JSON.parse(readFileSync(join(folder, 'val.json'), 'utf8')) as unknown[];
-  await expect(page.getByRole('status', { name: 'Dataset counts' })).toContainText(`${train.length + val.length} items · ${train.length} train · ${val.length} eval`);
-  await expect(rows(page)).toHaveCount(train.length + val.length);
+  const trainItems = train.length + orders.length;
+  await expect(page.getByRole('status', { name: 'Dataset counts' })).toContainText(`${trainItems + val.length} items · ${trainItems} train · ${val.length} eval`);
+  await expect(rows(page)).toHaveCount(trainItems + val.length);
   await shot(page, 'datasets-synthetic');
 
   // a second one by the same name is refused before anything is rendered

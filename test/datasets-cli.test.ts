@@ -93,4 +93,13 @@ describe.skipIf(fluidsynthVersion() === null || findSoundfont() === null)('mufun
     expect(r.out).toContain(`${clipsTrain.length + 8} train (8 of them text-only letter binding)`);
     expect((await run('list', '--db', catalog)).out).toMatch(new RegExp(`\\(${clipsTrain.length + 8} train, \\d+ eval\\)$`));
   });
+
+  it('adds further option orders for the tasks asked', async () => {
+    const catalog = join(tmp('cli-synth-orders'), 'catalog.sqlite');
+    await expect(run('synth', 'Ordered', '--option-order-tasks', 'meter,caption', '--db', catalog)).rejects.toThrow('captions have no options');
+    const r = await run('synth', 'Ordered', '--clips', '4', '--seconds', '1', '--option-orders-per-clip', '2', '--option-order-tasks', 'meter,tempo', '--db', catalog);
+    const orders = JSON.parse(readFileSync(join(dirname(catalog), 'synthetic', 'ordered', 'train-orders.json'), 'utf8')) as { task: string }[];
+    expect(new Set(orders.map((x) => x.task))).toEqual(new Set(['meter', 'tempo']));
+    expect(r.out).toContain(`(${orders.length} of them further option orders)`);
+  });
 });

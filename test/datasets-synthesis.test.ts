@@ -5,9 +5,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SynthesisProgress } from '../src/shared/api-datasets.js';
+import { SYNTHESIS_CHOICE_TASKS, SYNTHESIS_DEFAULTS, type SynthesisProgress } from '../src/shared/api-datasets.js';
 import type { Studio } from '../src/main/services.js';
 import { folderName } from '../src/main/datasets/synthesis.js';
+import { PARTIAL_OPTION_TASKS, TASKS } from '../src/synth/questions.js';
 import { canRender, findSoundfont } from '../src/synth/render.js';
 import { call, studioAt, tmp } from './helpers/datasets.js';
 
@@ -27,6 +28,13 @@ async function finished(s: Studio): Promise<SynthesisProgress> {
   }
   throw new Error('synthesis did not finish');
 }
+
+describe('the synthesis API names the generator\'s tasks', () => {
+  it('every multiple-choice task can get further option orders; by default those that offer only some of their labels', () => {
+    expect([...SYNTHESIS_CHOICE_TASKS]).toEqual(TASKS.filter((t) => t !== 'caption'));
+    expect(SYNTHESIS_DEFAULTS.optionOrderTasks).toEqual(PARTIAL_OPTION_TASKS);
+  });
+});
 
 describe('folder names for synthetic data sets', () => {
   it('keep letters and digits of the dataset name, dashes between', () => {
@@ -80,17 +88,18 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     studio = studioAt(join(dir, 'catalog.db'));
     const out = join(dir, 'clips');
     await call(studio, 'datasets.synthesize', {
-      name: 'Binding', clips: 5, seconds: 1, seed: 2, questionsPerClip: 2, optionOrders: 2, bindingQuestions: 12, bindingAnyLabelShare: 0.5, outDir: out,
+      name: 'Binding', clips: 5, seconds: 1, seed: 2, questionsPerClip: 2, optionOrders: 2, optionOrderTasks: ['meter', 'instrument'],
+      bindingQuestions: 12, bindingAnyLabelShare: 0.5, outDir: out,
     });
     const end = await finished(studio);
     expect(end.phase, end.message ?? '').toBe('done');
-    expect(end.message).toContain('12 of them text-only letter binding');
     const clipsTrain = JSON.parse(readFileSync(join(out, 'train.json'), 'utf8')) as unknown[];
-    const orders = JSON.parse(readFileSync(join(out, 'train-orders.json'), 'utf8')) as { id: string }[];
-    expect(orders.length).toBeGreaterThan(0);
+    const orders = JSON.parse(readFileSync(join(out, 'train-orders.json'), 'utf8')) as { id: string; task: string }[];
+    expect(new Set(orders.map((x) => x.task))).toEqual(new Set(['meter', 'instrument']));
+    expect(end.message).toContain(`${clipsTrain.length + orders.length + 12} train (${orders.length} of them further option orders, 12 of them text-only letter binding)`);
     const d = await call(studio, 'datasets.get', { id: end.datasetId! });
     expect(d.counts).toMatchObject({ train: clipsTrain.length + orders.length + 12, invalid: 0 });
-    expect(d.description).toContain('2 further option orders per clip');
+    expect(d.description).toContain('2 further option orders per clip of its meter and instrument questions');
     expect(d.description).toContain('12 text-only letter-binding questions (50 % with options from every task');
     const train = (await call(studio, 'datasets.items', { datasetId: d.id })).filter((i) => i.split === 'train');
     const binding = train.slice(-12);
@@ -116,6 +125,8 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, outDir: 'rel/dir' })).rejects.toThrow(/invalid-args: .*relative/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 0, seconds: 1, seed: 0 })).rejects.toThrow(/invalid-args: .*clips/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, bindingAnyLabelShare: 1.5 })).rejects.toThrow(/invalid-args: .*bindingAnyLabelShare/);
+    await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, optionOrders: 1, optionOrderTasks: [] })).rejects.toThrow(/invalid-args: .*give at least one task/);
+    await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, optionOrders: 1, optionOrderTasks: ['caption' as never] })).rejects.toThrow(/invalid-args: .*optionOrderTasks\[0\]/);
     expect(existsSync(join(dir, 'a'))).toBe(false);
 
     await call(studio, 'datasets.synthesize', { name: 'First', clips: 4, seconds: 1, seed: 0, outDir: join(dir, 'first') });

@@ -5,7 +5,7 @@
 // The render tests need the Debian packages fluidsynth and fluid-soundfont-gm; without them they
 // are skipped with that message.
 
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -461,6 +461,24 @@ describe('binding questions (text alone, for the letter binding)', () => {
     expect(meta.command).toContain('--option-orders-per-clip 3');
     await generateDataset(o);
     expect(existsSync(join(out, 'train-orders.json'))).toBe(false);
+  });
+
+  it('mufun synth-data --no-render writes the questions and MIDI without audio: further questions about clips rendered in another folder', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'synth-norender-'));
+    const args = ['--count', '4', '--seconds', '3', '--seed', '9', '--splits', '0.5,0.25,0.25', '--no-render'];
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await synthDataCommand().exitOverride().parseAsync(['--out', out, ...args, '--option-orders-per-clip', '2', '--option-order-tasks', 'meter'], { from: 'user' });
+    } finally {
+      log.mockRestore();
+    }
+    expect(readdirSync(join(out, 'audio'))).toEqual([]);
+    expect(readdirSync(join(out, 'midi'))).toHaveLength(4);
+    const orders = JSON.parse(readFileSync(join(out, 'train-orders.json'), 'utf8')) as Sample[];
+    const o = { count: 4, seed: 9, seconds: 3, tasks: ALL, optionOrders: 2, optionOrderTasks: ['meter' as const] };
+    expect(orders).toEqual(planSplit('train', 2, o).flatMap((p) => p.orders));
+    expect(orders.map((x) => x.audio)).toEqual(['train-000000.wav', 'train-000000.wav', 'train-000001.wav', 'train-000001.wav']);
+    expect(JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8')).command).toContain('--no-render');
   });
 });
 

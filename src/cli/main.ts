@@ -1,6 +1,7 @@
 // The `mufun` command. Each subcommand lives in commands/<name>.ts.
 import { Command, InvalidArgumentError } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../model/runtime.js';
+import { TASKS, type Task } from '../synth/questions.js';
 import { audioCommand } from './commands/audio.js';
 import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
@@ -37,13 +38,41 @@ export function parsePositiveInt(v: string): number {
 }
 export const parseThreads = parsePositiveInt;
 
-/** A count that may be 0, or a seed. */
+/** A count that may be 0. */
 export function parseNonNegativeInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer from 0');
   return n;
 }
-export const parseSeed = parseNonNegativeInt;
+
+/** A seed: the generators' state is 32 bits. */
+export function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 4294967295');
+  return n;
+}
+
+/** Seconds of a synthetic clip. */
+export function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!(n >= 1 && n <= 60)) throw new InvalidArgumentError('must be a number of seconds from 1 to 60');
+  return n;
+}
+
+/** Synthetic-data tasks, comma-separated. */
+export function parseTasks(v: string): Task[] {
+  const xs = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = xs.filter((x) => !TASKS.includes(x as Task));
+  if (bad.length || !xs.length) throw new InvalidArgumentError(`unknown task ${bad.join(', ') || '(none)'}; tasks: ${TASKS.join(', ')}`);
+  return [...new Set(xs)] as Task[];
+}
+
+/** Synthetic-data tasks that are asked as multiple choice (every one but captions). */
+export function parseChoiceTasks(v: string): Exclude<Task, 'caption'>[] {
+  const xs = parseTasks(v);
+  if (xs.includes('caption')) throw new InvalidArgumentError('captions have no options: give multiple-choice tasks');
+  return xs as Exclude<Task, 'caption'>[];
+}
 
 /** A fraction from 0 to 1. */
 export function parseShare(v: string): number {

@@ -152,8 +152,17 @@ export interface TemplateArgs {
   task?: string | null;
 }
 
+/** The synthetic data's multiple-choice tasks (src/synth/questions.ts's TASKS but captions). */
+export const SYNTHESIS_CHOICE_TASKS = ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics'] as const;
+export type SynthesisChoiceTask = (typeof SYNTHESIS_CHOICE_TASKS)[number];
+
 /** What the studio's form and `mufun dataset synth` start from. */
-export const SYNTHESIS_DEFAULTS = { clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, optionOrders: 0, bindingQuestions: 0, bindingAnyLabelShare: 0.5 } as const;
+export const SYNTHESIS_DEFAULTS = {
+  clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, optionOrders: 0,
+  /** the tasks that offer only some of their labels as options */
+  optionOrderTasks: ['instrument', 'key', 'chord'] as readonly SynthesisChoiceTask[],
+  bindingQuestions: 0, bindingAnyLabelShare: 0.5,
+} as const;
 
 /** A synthetic music data set to render (src/synth) and import as a new dataset. */
 export interface SynthesisArgs {
@@ -166,11 +175,12 @@ export interface SynthesisArgs {
   /** Train questions per task and clip, each in its own words and option order (default 1). */
   questionsPerClip?: number;
   /**
-   * Further multiple-choice questions per clip for instrument, key and chord (the tasks that offer
-   * only some of their labels), each with its own options and order (default 0): practice for
-   * picking what is heard among the options by its letter.
+   * Further multiple-choice questions per clip for each of optionOrderTasks, each with its own
+   * options and order (default 0): practice for picking what is heard among the options by its letter.
    */
   optionOrders?: number;
+  /** The tasks those are asked for (default instrument, key and chord, the tasks that offer only some of their labels). */
+  optionOrderTasks?: SynthesisChoiceTask[];
   /**
    * Text-only train items that teach picking an option by its letter, the label given as a hint
    * (default 0). A small model trained from scratch names what it hears long before it binds a
@@ -347,6 +357,7 @@ export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[
     seed: number({ integer: true, min: 0, max: 0xffffffff }),
     questionsPerClip: optional(number({ integer: true, min: 1, max: 10 })),
     optionOrders: optional(number({ integer: true, min: 0, max: 20 })),
+    optionOrderTasks: optional(refine(array(oneOf(SYNTHESIS_CHOICE_TASKS), { maxLength: SYNTHESIS_CHOICE_TASKS.length }), (xs) => (xs.length ? null : 'give at least one task'))),
     bindingQuestions: optional(number({ integer: true, min: 0, max: 1_000_000 })),
     bindingAnyLabelShare: optional(number({ min: 0, max: 1 })),
     outDir: optional(path()),

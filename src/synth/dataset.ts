@@ -47,7 +47,7 @@ export interface SynthDataOptions {
   bindingAnyLabelShare?: number;
   jobs?: number;
   soundfont?: string;
-  /** Write specs, MIDI and JSON only (no audio; for tests and dry runs). */
+  /** Write specs, MIDI and JSON only, no audio (tests, dry runs, other questions about clips rendered elsewhere). */
   noRender?: boolean;
   onProgress?: (p: Progress) => void;
   /** Stops before the next clip (clips already rendered stay: a re-run with the same settings resumes). */
@@ -283,7 +283,8 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
       (o.optionOrders ? ` --option-orders-per-clip ${o.optionOrders}` : '') +
       (o.optionOrders && o.optionOrderTasks ? ` --option-order-tasks ${o.optionOrderTasks.join(',')}` : '') +
       (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : '') +
-      (o.bindingQuestions && o.bindingAnyLabelShare ? ` --binding-any-label-share ${o.bindingAnyLabelShare}` : ''),
+      (o.bindingQuestions && o.bindingAnyLabelShare ? ` --binding-any-label-share ${o.bindingAnyLabelShare}` : '') +
+      (o.noRender ? ' --no-render' : ''),
   };
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
   const levels = stats.filter((x): x is { rms: number; peak: number } => x !== null);

@@ -3,7 +3,7 @@
 // import a MuFun JSON file with its audio root, export train.json/eval.json, random split, and
 // synth: synthetic music with ground truth rendered and imported, as the Datasets page does.
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { type Db, openCatalog } from '../../main/catalog/db.js';
 import { LibraryStore } from '../../main/catalog/library.js';
 import { writeMufunDataset } from '../../main/datasets/export.js';
@@ -12,8 +12,8 @@ import { randomSplit } from '../../main/datasets/split.js';
 import { planSynthesis, synthesizeDataset } from '../../main/datasets/synthesis.js';
 import { DatasetStore } from '../../main/datasets/store.js';
 import { CATALOG_FILE, userDataDir } from '../../main/paths.js';
-import { type Dataset, SYNTHESIS_DEFAULTS, type Split } from '../../shared/api-datasets.js';
-import { parseNonNegativeInt, parsePositiveInt, parseShare } from '../main.js';
+import { type Dataset, SYNTHESIS_DEFAULTS, type Split, type SynthesisChoiceTask } from '../../shared/api-datasets.js';
+import { parseChoiceTasks, parseNonNegativeInt, parsePositiveInt, parseSeconds, parseSeed, parseShare } from '../main.js';
 
 export const DB_HELP = `the studio's catalog (default: ${join(userDataDir(), CATALOG_FILE)})`;
 
@@ -33,24 +33,6 @@ export function datasetOf(store: DatasetStore, ref: string): Dataset {
     throw new Error(`no dataset "${ref}"${names.length ? ` (there are: ${names.join(', ')})` : ' (the catalog has none)'}`);
   }
   return d;
-}
-
-function parseFraction(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
-  return n;
-}
-
-function parseSeconds(v: string): number {
-  const n = Number(v);
-  if (!(n >= 1 && n <= 60)) throw new InvalidArgumentError('must be a number of seconds from 1 to 60');
-  return n;
-}
-
-function parseSeed(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1) throw new InvalidArgumentError('must be a whole number from 0 to 2^32 − 1');
-  return n;
 }
 
 const summary = (d: Dataset) =>
@@ -139,18 +121,19 @@ export function datasetCommand(): Command {
     .option('--seconds <s>', `seconds per clip (default ${SYNTHESIS_DEFAULTS.seconds})`, parseSeconds, SYNTHESIS_DEFAULTS.seconds)
     .option('--seed <s>', `the music's seed (default ${SYNTHESIS_DEFAULTS.seed})`, parseSeed, SYNTHESIS_DEFAULTS.seed)
     .option('--questions-per-clip <n>', `train questions per task and clip (default ${SYNTHESIS_DEFAULTS.questionsPerClip})`, parsePositiveInt, SYNTHESIS_DEFAULTS.questionsPerClip)
-    .option('--option-orders-per-clip <n>', 'further multiple-choice questions per clip for instrument, key and chord, each its own options and order (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.optionOrders)
+    .option('--option-orders-per-clip <n>', 'further multiple-choice questions per clip, each its own options and order (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.optionOrders)
+    .option('--option-order-tasks <list>', `the tasks those are asked for, comma-separated (default ${SYNTHESIS_DEFAULTS.optionOrderTasks.join(',')})`, parseChoiceTasks)
     .option('--binding-questions <n>', 'text-only train items that teach picking an option by its letter, the label given as a hint (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.bindingQuestions)
     .option('--binding-any-label-share <f>', `share of them with options from every task's labels (default ${SYNTHESIS_DEFAULTS.bindingAnyLabelShare})`, parseShare, SYNTHESIS_DEFAULTS.bindingAnyLabelShare)
     .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
     .option('--db <file>', DB_HELP)
     .action((name: string, o: {
-      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; bindingQuestions: number; bindingAnyLabelShare: number; out?: string; db?: string;
+      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: SynthesisChoiceTask[]; bindingQuestions: number; bindingAnyLabelShare: number; out?: string; db?: string;
     }) =>
       withCatalog(o.db, async (db) => {
-        const { clips, seconds, seed, questionsPerClip, bindingQuestions, bindingAnyLabelShare } = o;
+        const { clips, seconds, seed, questionsPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare } = o;
         const plan = planSynthesis(db, catalogPath(o.db), {
-          name, clips, seconds, seed, questionsPerClip, optionOrders: o.optionOrdersPerClip, bindingQuestions, bindingAnyLabelShare, outDir: o.out && resolve(o.out),
+          name, clips, seconds, seed, questionsPerClip, optionOrders: o.optionOrdersPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, outDir: o.out && resolve(o.out),
         });
         const ctrl = new AbortController();
         const stop = () => {
@@ -197,7 +180,7 @@ export function datasetCommand(): Command {
     .command('split')
     .description('a seeded random train/eval split')
     .argument('<dataset>', 'id or name')
-    .requiredOption('--eval <fraction>', 'the fraction of items for eval (0–1)', parseFraction)
+    .requiredOption('--eval <fraction>', 'the fraction of items for eval (0–1)', parseShare)
     .option('--seed <n>', 'the seed (the same seed gives the same split)', parseSeed, 0)
     .option('--db <file>', DB_HELP)
     .action((ref: string, o: { eval: number; seed: number; db?: string }) =>

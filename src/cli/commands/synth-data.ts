@@ -3,19 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { generateDataset } from '../../synth/dataset.js';
 import { TASKS, type Task } from '../../synth/questions.js';
 import { SynthSetupError } from '../../synth/render.js';
-import { parseNonNegativeInt, parsePositiveInt, parseShare } from '../main.js';
-
-function seedArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 4294967295');
-  return n;
-}
-
-function secondsArg(v: string): number {
-  const n = Number(v);
-  if (!(n >= 1 && n <= 60)) throw new InvalidArgumentError('must be a number of seconds from 1 to 60');
-  return n;
-}
+import { parseChoiceTasks, parseNonNegativeInt, parsePositiveInt, parseSeconds, parseSeed, parseShare, parseTasks } from '../main.js';
 
 function splitsArg(v: string): [number, number, number] {
   const xs = v.split(',').map((x) => Number(x.trim()));
@@ -23,19 +11,6 @@ function splitsArg(v: string): [number, number, number] {
     throw new InvalidArgumentError('must be three non-negative fractions train,val,test, e.g. 0.8,0.1,0.1');
   }
   return [xs[0], xs[1], xs[2]];
-}
-
-function tasksArg(v: string): Task[] {
-  const xs = v.split(',').map((x) => x.trim()).filter(Boolean);
-  const bad = xs.filter((x) => !TASKS.includes(x as Task));
-  if (bad.length || !xs.length) throw new InvalidArgumentError(`unknown task ${bad.join(', ') || '(none)'}; tasks: ${TASKS.join(', ')}`);
-  return [...new Set(xs)] as Task[];
-}
-
-function mcTasksArg(v: string): Exclude<Task, 'caption'>[] {
-  const xs = tasksArg(v);
-  if (xs.includes('caption')) throw new InvalidArgumentError('captions have no options: give multiple-choice tasks');
-  return xs as Exclude<Task, 'caption'>[];
 }
 
 export function synthDataCommand(): Command {
@@ -47,22 +22,23 @@ export function synthDataCommand(): Command {
     )
     .requiredOption('--out <dir>', 'output folder (audio/, midi/, train.json, val.json, test.json, labels.jsonl, dataset.json)')
     .requiredOption('--count <n>', 'number of clips over all splits', parsePositiveInt)
-    .option('--seed <s>', 'dataset seed', seedArg, 0)
-    .option('--seconds <s>', 'clip length in seconds', secondsArg, 10)
+    .option('--seed <s>', 'dataset seed', parseSeed, 0)
+    .option('--seconds <s>', 'clip length in seconds', parseSeconds, 10)
     .option('--splits <train,val,test>', 'split fractions (default: 0.8,0.1,0.1)', splitsArg)
-    .option('--tasks <list>', `tasks, comma-separated, of ${TASKS.join(',')} (default: all)`, tasksArg)
+    .option('--tasks <list>', `tasks, comma-separated, of ${TASKS.join(',')} (default: all)`, parseTasks)
     .option('--chord-share <f>', 'share of held-chord clips when the chord task and piece tasks are both asked', parseShare, 0.25)
     .option('--open-share <f>', 'share of train questions asked open instead of multiple choice', parseShare, 0.3)
     .option('--questions-per-clip <n>', 'train questions per task and clip, each in its own words and option order', parsePositiveInt, 1)
     .option('--option-orders-per-clip <n>', 'further multiple-choice questions per train clip for instrument, key and chord (the tasks that offer only some of their labels), each with its own options and order, in train-orders.json', parseNonNegativeInt, 0)
-    .option('--option-order-tasks <list>', 'the tasks those are asked for, comma-separated (default: instrument,key,chord)', mcTasksArg)
+    .option('--option-order-tasks <list>', 'the tasks those are asked for, comma-separated (default: instrument,key,chord)', parseChoiceTasks)
     .option('--binding-questions <n>', 'text-only train questions that teach picking an option by its letter (the label is given as a hint)', parseNonNegativeInt, 0)
     .option('--binding-any-label-share <f>', 'share of the binding questions whose options come from every task\'s labels (a lookup no option order can be learnt for)', parseShare, 0)
     .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', parsePositiveInt)
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
+    .option('--no-render', 'write the questions, labels and MIDI only, no audio: e.g. other questions about clips rendered in another folder with the same --seed, --count and --seconds (train with --audio-folder there)')
     .action(async (o: {
       out: string; count: number; seed: number; seconds: number; splits?: [number, number, number]; tasks?: Task[];
-      chordShare: number; openShare: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: Exclude<Task, 'caption'>[]; bindingQuestions: number; bindingAnyLabelShare: number; jobs?: number; soundfont?: string;
+      chordShare: number; openShare: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: Exclude<Task, 'caption'>[]; bindingQuestions: number; bindingAnyLabelShare: number; jobs?: number; soundfont?: string; render: boolean;
     }) => {
       const tty = process.stderr.isTTY;
       let lastLine = 0;
@@ -70,6 +46,7 @@ export function synthDataCommand(): Command {
         const r = await generateDataset({
           ...o,
           optionOrders: o.optionOrdersPerClip,
+          noRender: !o.render,
           splits: o.splits ?? [0.8, 0.1, 0.1],
           tasks: o.tasks ?? [...TASKS],
           onProgress: (p) => {

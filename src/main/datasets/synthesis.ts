@@ -66,11 +66,12 @@ export async function synthesizeDataset(
 ): Promise<SynthesisResult> {
   const d = SYNTHESIS_DEFAULTS;
   const orders = p.optionOrders ?? d.optionOrders;
+  const orderTasks = [...new Set(p.optionOrderTasks ?? d.optionOrderTasks)];
   const binding = p.bindingQuestions ?? d.bindingQuestions;
   const anyLabel = p.bindingAnyLabelShare ?? d.bindingAnyLabelShare;
   await generateDataset({
     out: p.outDir, count: p.clips, seed: p.seed, seconds: p.seconds, splits: [0.8, 0.1, 0.1], tasks: [...TASKS],
-    questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, optionOrders: orders, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
+    questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, optionOrders: orders, optionOrderTasks: orderTasks, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
     signal: o.signal, onProgress: (x) => o.onProgress?.(x.done, x.total),
   });
   o.onImporting?.();
@@ -82,10 +83,12 @@ export async function synthesizeDataset(
   files.push(['val.json', 'eval']);
   const first = await importMufunDataset(db, library, { path: join(p.outDir, files[0][0]), audioRoot, name: p.name, split: 'train' });
   const id = first.dataset.id;
-  const imported = { train: first.imported, eval: 0 };
+  const imported = { train: first.imported, eval: 0, orders: 0 };
   try {
     for (const [file, split] of files.slice(1)) {
-      imported[split] += (await importMufunDataset(db, library, { path: join(p.outDir, file), audioRoot, datasetId: id, split })).imported;
+      const n = (await importMufunDataset(db, library, { path: join(p.outDir, file), audioRoot, datasetId: id, split })).imported;
+      imported[split] += n;
+      if (file === 'train-orders.json') imported.orders = n;
     }
   } catch (e) {
     new DatasetStore(db).delete(id); // not half a dataset: the same request can run again
@@ -94,15 +97,22 @@ export async function synthesizeDataset(
   const test = join(p.outDir, 'test.json');
   new DatasetStore(db).update(id, {
     description: `Synthetic music with ground truth: ${p.clips} clips of ${p.seconds} s (seed ${p.seed}), rendered by FluidSynth from generated MIDI. ` +
-      (orders ? `Train holds ${orders} further option orders per clip of its instrument, key and chord questions. ` : '') +
+      (orders ? `Train holds ${orders} further option orders per clip of its ${listed(orderTasks)} questions. ` : '') +
       (binding ? `Train ends with ${binding} text-only letter-binding questions (${Math.round(anyLabel * 100)} % with options from every task's labels). ` : '') +
       `Labels of every clip: ${join(p.outDir, 'labels.jsonl')}; held-out test questions: ${test} (mufun eval).`,
   });
   return {
     datasetId: id, train: imported.train, eval: imported.eval,
-    summary: `${imported.train} train${binding ? ` (${binding} of them text-only letter binding)` : ''} and ${imported.eval} eval items from ${p.clips} clips; the test split is in ${test}`,
+    summary: `${imported.train} train${ofThem([orders ? [imported.orders, 'further option orders'] : null, binding ? [binding, 'text-only letter binding'] : null])} and ${imported.eval} eval items from ${p.clips} clips; the test split is in ${test}`,
   };
 }
+
+const listed = (xs: readonly string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}` : xs.join(''));
+/** " (n of them what, …)" for the parts that are there. */
+const ofThem = (parts: ([number, string] | null)[]) => {
+  const xs = parts.filter((x) => x !== null).map(([n, what]) => `${n} of them ${what}`);
+  return xs.length ? ` (${xs.join(', ')})` : '';
+};
 
 /** One synthesis at a time for the studio, reported as `datasets.synthesis` events. */
 export class SynthesisRunner {
