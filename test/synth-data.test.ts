@@ -27,6 +27,14 @@ function notesOf(midi: Uint8Array, channel: number): { tick: number; key: number
   return readMidi(midi).tracks[0].flatMap((e) => (e.type === 'noteOn' && e.channel === channel ? [{ tick: e.tick, key: e.key, velocity: e.velocity }] : []));
 }
 
+/** A data set of `count` clips, questions and MIDI only, in a new folder; `read` parses one of its JSON files. */
+async function unrenderedSet(prefix: string, count: number) {
+  const out = mkdtempSync(join(tmpdir(), prefix));
+  const o = { out, count, seed: 9, seconds: 3, splits: [0.5, 0.25, 0.25] as [number, number, number], tasks: ALL, noRender: true };
+  await generateDataset(o);
+  return { out, o, read: (f: string) => JSON.parse(readFileSync(join(out, f), 'utf8')) as Sample[] };
+}
+
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length, mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
   let num = 0, den = 0;
@@ -425,10 +433,7 @@ describe('binding questions (text alone, for the letter binding)', () => {
   });
 
   it('are written alone to train-binding.json and after the clips\' questions to train-with-binding.json; train.json is unchanged', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'synth-binding-'));
-    const o = { out, count: 4, seed: 9, seconds: 3, splits: [0.5, 0.25, 0.25] as [number, number, number], tasks: ALL, noRender: true };
-    await generateDataset(o);
-    const read = (f: string) => JSON.parse(readFileSync(join(out, f), 'utf8')) as Sample[];
+    const { out, o, read } = await unrenderedSet('synth-binding-', 4);
     const train = read('train.json');
     const r = await generateDataset({ ...o, bindingQuestions: 30 });
     const binding = Array.from({ length: 30 }, (_, i) => bindingQuestion(9, i, ALL));
@@ -448,10 +453,7 @@ describe('binding questions (text alone, for the letter binding)', () => {
   });
 
   it('option orders are written to train-orders.json, train.json unchanged, and removed when no longer asked', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'synth-orders-'));
-    const o = { out, count: 8, seed: 9, seconds: 3, splits: [0.5, 0.25, 0.25] as [number, number, number], tasks: ALL, noRender: true };
-    await generateDataset(o);
-    const read = (f: string) => JSON.parse(readFileSync(join(out, f), 'utf8')) as Sample[];
+    const { out, o, read } = await unrenderedSet('synth-orders-', 8);
     const train = read('train.json');
     await generateDataset({ ...o, optionOrders: 3 });
     expect(read('train.json')).toEqual(train);
