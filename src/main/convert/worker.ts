@@ -1,10 +1,11 @@
 // The conversion worker: runs the engine's convertModel (what `mufun convert` runs) off the main
 // thread and reports its progress, at most every 100 ms and always the last tensor. Cancelling
 // ends the worker; the service removes the half-written folder. Started by service.ts.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { convertModel } from '../../model/convert.js';
 import type { ConvertDtypeName } from '../../shared/api-models.js';
 import { CONVERT_WORKER_KIND, type FromConvertWorker } from './protocol.js';
+import { runAsWorker } from '../worker-run.js';
 
 export interface ConvertWorkerData {
   kind: typeof CONVERT_WORKER_KIND;
@@ -35,7 +36,4 @@ async function run(d: ConvertWorkerData): Promise<void> {
   }
 }
 
-const data = workerData as ConvertWorkerData | undefined;
-if (parentPort && data?.kind === CONVERT_WORKER_KIND) {
-  void run(data).then(() => parentPort!.close());
-}
+runAsWorker<ConvertWorkerData>(CONVERT_WORKER_KIND, run);

@@ -1,11 +1,12 @@
 // The evaluation worker: `mufun eval`'s scoring (src/model/eval.ts) off the main thread. Loads
 // the samples and the model, answers each sample, and posts every answer with the scores so far.
 // A 'stop' message ends it after the current answer. Started by the evaluations service.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { type SampleResult, evaluate, loadEvalSet, summarize } from '../../model/eval.js';
 import { MufunModel } from '../../model/mufun.js';
 import { Tokenizer } from '../../model/tokenizer.js';
-import { EVAL_WORKER_KIND, type EvalWorkerData, type FromEvalWorker, type ToEvalWorker } from './protocol.js';
+import { EVAL_WORKER_KIND, type EvalWorkerData, type FromEvalWorker } from './protocol.js';
+import { runAsWorker } from '../worker-run.js';
 
 function post(m: FromEvalWorker): void {
   parentPort!.postMessage(m);
@@ -32,11 +33,4 @@ async function run(d: EvalWorkerData, signal: AbortSignal): Promise<void> {
   }
 }
 
-const data = workerData as EvalWorkerData | undefined;
-if (parentPort && data?.kind === EVAL_WORKER_KIND) {
-  const ctrl = new AbortController();
-  parentPort.on('message', (m: ToEvalWorker) => {
-    if (m.type === 'stop') ctrl.abort();
-  });
-  void run(data, ctrl.signal).then(() => parentPort!.close());
-}
+runAsWorker<EvalWorkerData>(EVAL_WORKER_KIND, run);

@@ -1,15 +1,16 @@
 // The training worker: runs one job's training (the SFT runner, GRPO or tagging) off the main
 // thread and streams its events back. A 'stop' message aborts the run after the current step; its
 // checkpoints stay, so the job resumes later. Started by TrainingQueue (queue.ts).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { type GrpoEvent, grpo } from '../../model/train/grpo.js';
 import { loadRewards } from '../../model/train/rewards.js';
 import { type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
 import type { ProviderName } from '../../shared/api.js';
 import { type TrainEvent, train } from '../../model/train/trainer.js';
 import { synthTagSet } from '../../synth/tags.js';
-import { type FromTrainingWorker, TRAINING_WORKER_KIND, type ToTrainingWorker } from './protocol.js';
+import { type FromTrainingWorker, TRAINING_WORKER_KIND } from './protocol.js';
 import type { RunPlan, TaggingRun } from './settings.js';
+import { runAsWorker } from '../worker-run.js';
 
 export interface TrainingWorkerData {
   kind: typeof TRAINING_WORKER_KIND;
@@ -62,11 +63,4 @@ async function tag(t: TaggingRun, runtime: { ep: ProviderName; threads?: number 
   return { finalDir, step };
 }
 
-const data = workerData as TrainingWorkerData | undefined;
-if (parentPort && data?.kind === TRAINING_WORKER_KIND) {
-  const ctrl = new AbortController();
-  parentPort.on('message', (m: ToTrainingWorker) => {
-    if (m.type === 'stop') ctrl.abort();
-  });
-  void run(data, ctrl.signal).then(() => parentPort!.close());
-}
+runAsWorker<TrainingWorkerData>(TRAINING_WORKER_KIND, run);
