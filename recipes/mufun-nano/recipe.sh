@@ -3,20 +3,23 @@
 #   synthetic music with ground truth → fresh weights → tagging (the tower and connector learn
 #   the labels directly: the hearing MuFun gets from Whisper's pretrained encoder) → full
 #   training of the LLM on every task → letters (picking an option by its letter, on text, then
-#   with the clips' questions) → drill (the clips' questions in further option orders) → GRPO on
-#   the questions the tower hears best (optional) → per-task test accuracy → resources/.
+#   with the clips' questions) → drill (the clips' questions in further option orders: first for
+#   instrument, key and chord, then for every task) → GRPO on the questions the tower hears best
+#   (optional) → per-task test accuracy → resources/.
 # Every stage is skipped when its output exists; the LLM stages resume where they stopped
 # (tagging starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
-# The shipped model (v4) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
+# The shipped model (v4.1) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
 # stage 1 capped at 1680 steps, letters on 96000 binding questions (half with options from every
 # task's labels) in four phases, one mixed round, then two drill rounds on the clips' questions in
-# further option orders (DEVELOPERS.md "Training"). The shipped weights took the same stages with
-# three differences: the first letters phase ran on 24000 task-only binding questions, the mixed
-# round was the first 1500 steps of a 2400-step schedule, and the first drill round's option orders
-# (6 instrument, 2 key, 3 chord per clip) and its 30000 binding questions (a random draw) came from
-# a script before synth-data wrote them.
-# v3.1 (the model before): CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
+# further option orders of instrument, key and chord, and two more with every task's (DEVELOPERS.md
+# "Training"). The shipped weights took the same stages (the last two rounds run by this script,
+# from v4's weights) with three differences: the first letters phase ran on 24000 task-only
+# binding questions, the mixed round was the first 1500 steps of a 2400-step schedule, and the
+# first drill round's option orders (6 instrument, 2 key, 3 chord per clip) and its 30000 binding
+# questions (a random draw) came from a script before synth-data wrote them.
+# v4: DRILL_ALL_PLAN= (the rest as now).
+# v3.1: CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
 #   FULL_STEPS= BINDING=24000 BINDING_ANY=0 LETTERS_PLAN= MIXED_ROUNDS=2 MIXED_STEPS=2400 MIXED_LR=1e-3
 #   ORDERS=0 DRILL_PLAN= GRPO_STEPS=80
 set -euo pipefail
@@ -41,7 +44,7 @@ DRILL_PLAN=${DRILL_PLAN-2400@5e-4 1800@5e-4}  # phases STEPS@LR[@SEED] on the cl
 DRILL_BINDING=${DRILL_BINDING:-30000}
 ALL_ORDERS=${ALL_ORDERS:-3}  # then further option orders per train clip for the other multiple-choice tasks
 ALL_ORDER_TASKS=${ALL_ORDER_TASKS:-tempo,mode,meter,drums,direction,dynamics}
-DRILL_ALL_PLAN=${DRILL_ALL_PLAN-1200@3e-4}  # phases on the drill's data + those orders (empty: none)
+DRILL_ALL_PLAN=${DRILL_ALL_PLAN-1200@3e-4 1200@3e-4}  # phases on the drill's data + those orders (empty: none)
 MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
 STAGE0=${STAGE0:-frames}     # clip: tagging on clip labels; frames: then again with frame labels too
 CONFIG=${CONFIG:-recipes/mufun-nano/config-wide.json}
