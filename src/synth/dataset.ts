@@ -37,7 +37,7 @@ export interface SynthDataOptions {
   openShare?: number;
   /** Train questions per task and clip, each in its own words and option order (val/test: 1). */
   questionsPerClip?: number;
-  /** Further multiple-choice questions per train clip for instrument, key and chord, each its own options and order, in train-orders.json (see optionOrderQuestions). */
+  /** Further multiple-choice questions per train clip for each of optionOrderTasks, each its own options and order, in train-orders.json (see optionOrderQuestions). */
   optionOrders?: number;
   /** The tasks those are asked for (default PARTIAL_OPTION_TASKS: instrument, key, chord). */
   optionOrderTasks?: Exclude<Task, 'caption'>[];
@@ -265,7 +265,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
       'audio/': '16 kHz mono 16-bit WAV clips', 'midi/': 'the MIDI each clip was rendered from',
       'train.json': 'MuFun-format samples: multiple choice, open questions and captions',
       'train-binding.json, train-with-binding.json': 'with --binding-questions: the text-only binding questions (ids binding-*; binding-*-any: options from every task\'s labels) alone, and after train.json\'s samples',
-      'train-orders.json': 'with --option-orders-per-clip: further multiple-choice questions of the train clips for instrument, key and chord, each its own options and order (ids *-orders-k)',
+      'train-orders.json': 'with --option-orders-per-clip: further multiple-choice questions of the train clips for the --option-order-tasks (default instrument, key and chord), each its own options and order (ids *-orders-k)',
       'val.json, test.json': 'MuFun-format multiple-choice samples (for mufun eval)',
       'val-captions.json, test-captions.json': 'captions of the val and test clips',
       'labels.jsonl': 'all ground truth, one clip per line',

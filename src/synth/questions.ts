@@ -177,9 +177,12 @@ export interface QuestionOptions {
 export const PARTIAL_OPTION_TASKS = (Object.keys(TASK_CLASSES) as Exclude<Task, 'caption'>[])
   .filter((t) => TASK_CLASSES[t].classes.length > TASK_CLASSES[t].options);
 
+/** The tasks a clip of this kind has labels for. */
+const tasksOf = (spec: ClipSpec): readonly Task[] => (spec.kind === 'chord' ? CHORD_TASKS : PIECE_TASKS);
+
 /** One sample per task that applies to the clip's kind, in the order of `tasks`. */
 export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: string, o: QuestionOptions): Sample[] {
-  const applicable = spec.kind === 'chord' ? CHORD_TASKS : PIECE_TASKS;
+  const applicable = tasksOf(spec);
   const out: Sample[] = [];
   for (const task of tasks) {
     if (!applicable.includes(task)) continue;
@@ -200,7 +203,7 @@ export function optionOrderQuestions(
   spec: ClipSpec, tasks: readonly Task[], audio: string, seed: number, n: number,
   orderTasks: readonly Exclude<Task, 'caption'>[] = PARTIAL_OPTION_TASKS,
 ): Sample[] {
-  const applicable = spec.kind === 'chord' ? CHORD_TASKS : PIECE_TASKS;
+  const applicable = tasksOf(spec);
   const out: Sample[] = [];
   for (const task of tasks) {
     if (task === 'caption' || !orderTasks.includes(task) || !applicable.includes(task)) continue;
