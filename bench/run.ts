@@ -105,6 +105,23 @@ p.command('learn')
     console.log(JSON.stringify(r, null, 1));
   });
 
+p.command('probe')
+  .description('what a model\'s audio path keeps: linear probes per tagging task on the log-mel (the baseline), each feature layer and the audio tokens of a synth-data folder\'s clips')
+  .requiredOption('--data <dir>', 'a synth-data folder (labels.jsonl, audio/)')
+  .option('--model <dirs...>', 'model folders (default: the embedded model)')
+  .option('--train-clips <n>', 'fit on the first n train clips (default: all)')
+  .option('--epochs <n>', 'probe training epochs', '60')
+  .option('--threads <n>', 'CPU threads', '2')
+  .action(async (o) => {
+    const { probeBench } = await import('./probe.js');
+    const { defaultModelDir } = await import('../src/model/default-model.js');
+    const r = await probeBench({
+      models: o.model ?? [defaultModelDir()], data: o.data, threads: Number(o.threads), epochs: Number(o.epochs),
+      trainClips: o.trainClips ? Number(o.trainClips) : undefined,
+    });
+    console.log(JSON.stringify(r, null, 1));
+  });
+
 modelBench('train', 'training step (full finetune and LoRA) for batch × seq tokens vs torch_mufun.py train step', { ep: false })
   .option('--batch <n>', 'rows per micro-batch', '2')
   .option('--seq <n>', 'tokens per row', '128')

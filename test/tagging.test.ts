@@ -7,7 +7,12 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { tagTrainCommand } from '../src/cli/commands/tag-train.js';
 import { encodeWav } from '../src/model/audio/wav.js';
 import { SafetensorsFile } from '../src/model/safetensors.js';
-import { type TaggedClip, type TaggingEvent, synthTags, trainTagging } from '../src/model/train/tagging.js';
+import * as ort from 'onnxruntime-node';
+import type { Checkpoint } from '../src/model/checkpoint.js';
+import { tokensPerClip } from '../src/model/graphs.js';
+import { MufunModel } from '../src/model/mufun.js';
+import { createSession } from '../src/model/runtime.js';
+import { type TaggedClip, type TaggingEvent, buildTaggingGraph, synthTags, trainTagging } from '../src/model/train/tagging.js';
 import { generateDataset } from '../src/synth/dataset.js';
 import { FRAME_TASKS } from '../src/synth/frames.js';
 import { TASK_CLASSES, labelOf } from '../src/synth/questions.js';
@@ -100,6 +105,50 @@ describe('tag-train', () => {
     expect(after.names().some((n) => n.startsWith('framer') || n.startsWith('tagger'))).toBe(false);
   }, 400_000);
 
+  it('with a spectrum weight, every audio token learns the log-mel it covers (mean squared error, reported at each eval); the head stays out of the model', async () => {
+    // The target first: with a zero head the loss is the mean square of each token's span of log-mel frames, averaged.
+    const m = MufunModel.load(model, { threads: 2, noCache: true });
+    const cfg = m.config, t = cfg.audioTower, F = t.maxSourcePositions * 2, N = tokensPerClip(cfg), span = 2 * cfg.audioPoolStride;
+    const features = Float32Array.from({ length: 2 * t.melBins * F }, (_, i) => Math.sin(i * 0.37) + (i % 7) * 0.1);
+    const ck = m.weights as Checkpoint;
+    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, [], 1, 2);
+    const heads = params.filter((p) => /^(tagger|spectrum)\./.test(p.name));
+    expect(heads.map((p) => p.name).sort()).toEqual(['spectrum.bias', 'spectrum.weight', 'tagger.bias', 'tagger.weight']);
+    const s = await createSession(graph, ck.sourceId(), { threads: 2, noCache: true });
+    const r = await s.run({
+      input_features: new ort.Tensor('float32', features, [2, t.melBins, F]),
+      labels: new ort.Tensor('int64', new BigInt64Array([0n, 1n]), [2, 1]),
+      ...Object.fromEntries(params.map((p) => {
+        const shape = p.shape as number[];
+        return [p.name, new ort.Tensor('float32', heads.includes(p) ? new Float32Array(shape.reduce((a, b) => a * b, 1)) : ck.float32(p.name), shape)];
+      })),
+    });
+    let want = 0;
+    for (let c = 0; c < 2; c++) for (let b = 0; b < t.melBins; b++) for (let k = 0; k < N; k++) {
+      let mean = 0;
+      for (let f = k * span; f < (k + 1) * span; f++) mean += features[(c * t.melBins + b) * F + f] / span;
+      want += mean ** 2 / (2 * t.melBins * N);
+    }
+    expect((r.spectrum_loss.data as Float32Array)[0]).toBeCloseTo(want, 4);
+    // zero heads: the tags' cross-entropy is ln 2, and the spectrum's error comes in twice (its weight)
+    expect((r.loss.data as Float32Array)[0]).toBeCloseTo(Math.log(2) + 2 * want, 4);
+    await s.release();
+    await m.release();
+
+    // Then training: the tokens of tones that come and go learn to say what each covers.
+    const out = mkdtempSync(join(tmpdir(), 'tag-spectrum-'));
+    const events: TaggingEvent[] = [];
+    const r2 = await trainTagging({
+      modelDir: model, tasks: [REGISTER], train: clips('strain', 8, 0), eval: clips('seval', 4, 1), spectrumWeight: 1, audioRoot: audio, outputDir: out,
+      epochs: 4, batchSize: 4, learningRate: 3e-3, seed: 3, runtime: { threads: 2, noCache: true },
+    }, (e) => events.push(e));
+    const evals = events.filter((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval');
+    expect(evals.every((e) => Number.isFinite(e.evalSpectrumLoss))).toBe(true);
+    expect(evals.at(-1)!.evalSpectrumLoss!, JSON.stringify(evals.map((e) => e.evalSpectrumLoss))).toBeLessThan(evals[0].evalSpectrumLoss! * 0.8);
+    const after = SafetensorsFile.open(join(r2.finalDir, 'model.safetensors'));
+    expect(after.names().some((n) => n.startsWith('spectrum'))).toBe(false);
+  }, 400_000);
+
   it("reads a synth-data folder's labels: one class index per task, −100 where a task does not apply to the clip", async () => {
     const out = mkdtempSync(join(tmpdir(), 'tag-synth-'));
     await generateDataset({ out, count: 8, seed: 4, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5, noRender: true });
@@ -132,7 +181,7 @@ const haveFluidsynth = canRender();
 if (!haveFluidsynth) console.warn(`mufun tag-train CLI test skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
 
 describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () => {
-  it('--frames adds the frame tasks, labelled from each clip\'s MIDI, and logs their accuracy per task; a missing MIDI file is named', async () => {
+  it('--frames adds the frame tasks, labelled from each clip\'s MIDI, and logs their accuracy per task, --spectrum_weight the spectrum\'s error; a missing MIDI file is named', async () => {
     const data = mkdtempSync(join(tmpdir(), 'tag-cli-data-'));
     await generateDataset({ out: data, count: 6, seed: 5, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5 });
     const run = async (out: string, ...flags: string[]) => {
@@ -146,12 +195,15 @@ describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () =>
       }
       return lines.map((l) => JSON.parse(l) as TaggingEvent);
     };
-    const withFrames = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--frames', '--frame_weight', '0.5');
+    const withFrames = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--frames', '--frame_weight', '0.5', '--spectrum_weight', '2');
     const ev = withFrames.find((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval')!;
     expect(Object.keys(ev.evalFrameTasks!)).toEqual(FRAME_TASKS.map((t) => t.task));
     expect(Object.values(ev.evalFrameTasks!).every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(ev.evalSpectrumLoss).toBeGreaterThan(0);
     const without = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')));
     expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalFrameTasks');
+    expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalSpectrumLoss');
+    await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--spectrum_weight', '-1')).rejects.toThrow(/must be a number ≥ 0/);
 
     rmSync(join(data, 'midi', 'train-000000.mid'));
     await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--frames')).rejects.toThrow(/clip train-000000: its MIDI file .*train-000000\.mid is missing/);

@@ -11,6 +11,11 @@ const positive = (v: string) => {
   if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
   return n;
 };
+const nonNegative = (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0) || v.trim() === '') throw new InvalidArgumentError('must be a number ≥ 0');
+  return n;
+};
 
 export function tagTrainCommand(): Command {
   return new Command('tag-train')
@@ -24,6 +29,7 @@ export function tagTrainCommand(): Command {
     .option('--tasks <list>', `tasks, comma-separated (default: ${TAG_TASKS.join(',')})`)
     .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
     .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', positive, TAGGING_DEFAULTS.frameWeight)
+    .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token, which keeps pitch in the tokens (0: none)', nonNegative, TAGGING_DEFAULTS.spectrumWeight)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, TAGGING_DEFAULTS.epochs)
     .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, TAGGING_DEFAULTS.learningRate)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, TAGGING_DEFAULTS.batchSize)
@@ -32,7 +38,7 @@ export function tagTrainCommand(): Command {
     .option('--json', 'print each event as a JSON line on stdout')
     .action(async (o: {
       model: string; data: string; output_dir: string; tasks?: string; num_train_epochs: number; learning_rate: number;
-      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number;
+      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number; spectrum_weight: number;
     }) => {
       const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
       const { tasks, splits, frames: frameTargets } = synthTagSet(o.data, { tasks: names, frames: o.frames });
@@ -49,10 +55,11 @@ export function tagTrainCommand(): Command {
           const per = Object.entries(e.evalTasks).map(([k, v]) => `${k} ${(v * 100).toFixed(0)} %`).join(', ');
           console.error(`\n  val at step ${e.step}: loss ${e.evalLoss.toFixed(4)}, accuracy ${(e.evalAccuracy * 100).toFixed(1)} % (${per})`);
           if (e.evalFrameTasks) console.error(`  frames: ${summariseFrames(e.evalFrameTasks)}`);
+          if (e.evalSpectrumLoss !== undefined) console.error(`  spectrum: mean squared error ${e.evalSpectrumLoss.toFixed(4)}`);
         } else console.error(`\nmufun tag-train: done at step ${e.step}; model in ${e.finalDir}`);
       };
       await trainTagging({
-        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, frameWeight: o.frame_weight, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
+        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, frameWeight: o.frame_weight, spectrumWeight: o.spectrum_weight, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
         epochs: o.num_train_epochs, batchSize: o.per_device_train_batch_size, learningRate: o.learning_rate, seed: o.seed,
         runtime: { threads: o.threads },
       }, show, controller.signal);

@@ -93,6 +93,8 @@ export interface TaggingSettings {
   /** also learn the frame tasks (what sounds in each audio token, from the clips' MIDI) */
   frames: boolean;
   frameWeight: number;
+  /** weight of the tokens' log-mel regression (keeps pitch in them; 0: none) */
+  spectrumWeight: number;
   tasks: string[];
 }
 
@@ -107,6 +109,7 @@ const TAGGING_SPECS: readonly TaggingSpec[] = [
   { flag: 'seed', key: 'seed', parse: num('an integer ≥ 0', (n) => int(n) && n >= 0) },
   { flag: 'frames', key: 'frames', parse: bool },
   { flag: 'frame_weight', key: 'frameWeight', parse: num('a number > 0', (n) => n > 0) },
+  { flag: 'spectrum_weight', key: 'spectrumWeight', parse: num('a number ≥ 0', (n) => n >= 0) },
   {
     flag: 'tasks', key: 'tasks', parse: (v) => {
       const names = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : null;

@@ -54,7 +54,7 @@ async function tag(t: TaggingRun, runtime: { ep: ProviderName; threads?: number 
   const set = synthTagSet(t.dataDir, { tasks: t.tasks, frames: t.frames });
   let step = 0;
   const { finalDir } = await trainTagging({
-    modelDir: t.modelDir, tasks: set.tasks, train: set.splits.train, eval: set.splits.val, frames: set.frames, frameWeight: t.frameWeight,
+    modelDir: t.modelDir, tasks: set.tasks, train: set.splits.train, eval: set.splits.val, frames: set.frames, frameWeight: t.frameWeight, spectrumWeight: t.spectrumWeight,
     audioRoot: t.audioFolder, outputDir: t.outputDir, epochs: t.epochs, batchSize: t.batchSize, learningRate: t.learningRate, seed: t.seed, runtime,
   }, (e) => {
     if (e.type === 'step') step = e.step;

@@ -20,7 +20,7 @@ import type { MufunConfig } from '../config.js';
 import { CONNECTOR_PREFIX, TOWER_PREFIX, audioEncoder, tokensPerClip } from '../graphs.js';
 import { gradients } from '../ir/autodiff.js';
 import { Graph, type Signature, type Value, int } from '../ir/graph.js';
-import { add, linear, mulScalar, reduceMean, reshape } from '../ir/ops.js';
+import { add, linear, mul, mulScalar, reduceMean, reshape, slice, sub, transpose } from '../ir/ops.js';
 import { pruneDeadNodes } from '../ir/prune.js';
 import { Params } from '../arch/params.js';
 import { MufunModel } from '../mufun.js';
@@ -67,6 +67,22 @@ function taskHeads(x: Value, prefix: string, tasks: readonly TagTask[], D: numbe
 }
 
 const widest = (tasks: readonly TagTask[]) => Math.max(...tasks.map((x) => x.classes.length));
+/**
+ * Rows x [clips·N, D] (audio token i of each clip) → the mean squared error of a linear head's
+ * guess at the log-mel that token covers (its 2·poolStride frames averaged): the tokens must keep
+ * the spectrum, pitch included, while the clip heads pull them toward what they name. Without it
+ * tagging trades the pitch a random tower still carries (a linear key probe on its tokens: 87 %)
+ * for instrument and tempo (v4's tokens: 66 %); bench/probe-tokens.
+ */
+function spectrumLoss(x: Value, features: Value, cfg: MufunConfig): Value {
+  const g = x.graph, M = cfg.audioTower.melBins, D = cfg.llm.hiddenSize, N = tokensPerClip(cfg), per = 2 * cfg.audioPoolStride;
+  const spans = reshape(slice(features, [0], [N * per], [2]), [-1, M, N, per]);
+  const target = reshape(transpose(reshape(reduceMean(spans, [3]), [-1, M, N]), [0, 2, 1]), [-1, M]); // [clips·N, M]
+  const guess = linear(x, g.input('spectrum.weight', 'float32', [M, D]), g.input('spectrum.bias', 'float32', [M]), D, M);
+  const err = sub(guess, target);
+  return reshape(reduceMean(mul(err, err), [0, 1]), []);
+}
+
 const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxCrossEntropyLoss', [logits, reshape(labels, [-1])], {
   ignore_index: int(IGNORE), reduction: { kind: 'string', v: 'mean' },
 });
@@ -74,17 +90,20 @@ const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxC
 /**
  * input_features [clips, mel, frames], labels [clips, tasks] → loss (mean over the clips' labels),
  * logits [clips, tasks, widest]; with frame tasks also frame_labels [clips, tokens, frameTasks] →
- * frame_loss (mean over the tokens' labels, added to loss × frameWeight) and frame_logits. With gradients,
- * grad.<name> for the tower, connector and heads.
+ * frame_loss (mean over the tokens' labels, added to loss × frameWeight) and frame_logits; with a
+ * spectrumWeight > 0 also spectrum_loss (added × spectrumWeight). With gradients, grad.<name> for
+ * the tower, connector and heads.
  */
 export function buildTaggingGraph(
   cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, frameTasks: readonly TagTask[] = [], frameWeight = 1,
+  spectrumWeight = 0,
 ): { graph: Graph; params: Signature[] } {
   const g = new Graph(withGradients ? 'tagging_train' : 'tagging_eval');
   const root = Params.root(g, src, 'float32', null, null);
   const t = cfg.audioTower;
   const D = cfg.llm.hiddenSize, T = tasks.length, K = widest(tasks);
-  const embeds = audioEncoder(root, cfg, g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2])).embeds;
+  const features = g.input('input_features', 'float32', ['clips', t.melBins, t.maxSourcePositions * 2]);
+  const embeds = audioEncoder(root, cfg, features).embeds;
   root.check('tagging graph');
   const clip = reshape(reduceMean(embeds, [1]), [-1, D]); // [clips, D]: what attention over the audio tokens can read at the least
   const logits = taskHeads(clip, 'tagger', tasks, D);
@@ -99,6 +118,12 @@ export function buildTaggingGraph(
     g.output(reshape(frameLogits, [-1, N, FT, FK]), 'frame_logits', 'float32', ['clips', N, FT, FK]);
     loss = add(loss, frameWeight === 1 ? frameLoss : mulScalar(frameLoss, frameWeight));
     heads.push(['framer', FT * FK]);
+  }
+  if (spectrumWeight > 0) {
+    const spectrum = spectrumLoss(reshape(embeds, [-1, D]), features, cfg);
+    g.output(spectrum, 'spectrum_loss', 'float32', []);
+    loss = add(loss, mulScalar(spectrum, spectrumWeight));
+    heads.push(['spectrum', t.melBins]);
   }
   g.output(loss, 'loss', 'float32', []);
   const params = [
@@ -126,6 +151,8 @@ export interface TaggingConfig {
   frames?: FrameTargets;
   /** weight of the frame tasks' loss against the clip tasks' (default 1) */
   frameWeight?: number;
+  /** weight of the tokens' log-mel regression (spectrumLoss; default 0: none) */
+  spectrumWeight?: number;
   audioRoot: string;
   outputDir: string;
   epochs: number;
@@ -139,12 +166,12 @@ export interface TaggingConfig {
 }
 
 /** `mufun tag-train`'s and the studio's defaults. */
-export const TAGGING_DEFAULTS = { epochs: 10, learningRate: 1e-3, batchSize: 16, seed: 0, frameWeight: 1 } as const;
+export const TAGGING_DEFAULTS = { epochs: 10, learningRate: 1e-3, batchSize: 16, seed: 0, frameWeight: 1, spectrumWeight: 0 } as const;
 
 export type TaggingEvent =
   | { type: 'start'; totalSteps: number; trainClips: number; evalClips: number; tasks: string[] }
   | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; elapsedSec: number; etaSec: number }
-  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy: number; evalTasks: Record<string, number>; evalFrameTasks?: Record<string, number> }
+  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy: number; evalTasks: Record<string, number>; evalFrameTasks?: Record<string, number>; evalSpectrumLoss?: number }
   | { type: 'done'; step: number; finalDir: string };
 
 /** Trains the tower and connector on the tags; writes outputDir/final, a model folder with the heads left out. */
@@ -162,12 +189,12 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const N = tokensPerClip(cfg), tokenSeconds = (cfg.audioPoolStride * 2 * HOP) / SAMPLE_RATE;
   const seed = c.seed ?? 0;
 
-  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, c.frameWeight ?? 1);
+  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, c.frameWeight ?? 1, c.spectrumWeight ?? 0);
   const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
-  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks, c.frameWeight ?? 1).graph, ck.sourceId(), c.runtime ?? {}) : null;
+  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks, c.frameWeight ?? 1, c.spectrumWeight ?? 0).graph, ck.sourceId(), c.runtime ?? {}) : null;
   // The heads start small and seeded (smaller than Linear's ±1/√D keeps the first steps calm).
   const rand = rng(seed);
-  const isHead = (name: string) => name.startsWith('tagger.') || name.startsWith('framer.');
+  const isHead = (name: string) => ['tagger.', 'framer.', 'spectrum.'].some((h) => name.startsWith(h));
   const store = new ParamStore(params, (name, shape) =>
     !isHead(name) ? ck.float32(name) : name.endsWith('.weight') ? Float32Array.from({ length: shape[0] * shape[1] }, () => (rand() * 2 - 1) * 0.02) : new Float32Array(shape[0]));
   const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay ?? 0 }, c.runtime?.threads);
@@ -225,11 +252,12 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const runEval = async (step: number): Promise<TaggingEvent & { type: 'eval' }> => {
     const right = new Array(T).fill(0), seen = new Array(T).fill(0);
     const fRight = new Array(FT).fill(0), fSeen = new Array(FT).fill(0);
-    let lossSum = 0, batches = 0;
+    let lossSum = 0, spectrumSum = 0, batches = 0;
     for (let i = 0; i < c.eval.length; i += c.batchSize) {
       const xs = c.eval.slice(i, i + c.batchSize);
       const r = await evalSession!.run({ ...(await feeds(xs)), ...store.feeds() });
       lossSum += (r.loss.data as Float32Array)[0];
+      if (r.spectrum_loss) spectrumSum += (r.spectrum_loss.data as Float32Array)[0];
       batches++;
       const L = r.logits.data as Float32Array;
       xs.forEach((x, ci) => x.labels.forEach((l, j) => {
@@ -251,6 +279,7 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
     return {
       type: 'eval', step, evalLoss: lossSum / Math.max(1, batches), evalAccuracy: total ? right.reduce((a, b) => a + b, 0) / total : NaN, evalTasks,
       ...(FT ? { evalFrameTasks: Object.fromEntries(frameTasks.map((x, j) => [x.task, fSeen[j] ? fRight[j] / fSeen[j] : NaN])) } : {}),
+      ...(c.spectrumWeight ? { evalSpectrumLoss: spectrumSum / Math.max(1, batches) } : {}),
     };
   };
 
