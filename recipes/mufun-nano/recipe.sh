@@ -4,21 +4,24 @@
 #   the labels directly: the hearing MuFun gets from Whisper's pretrained encoder) → full
 #   training of the LLM on every task → letters (picking an option by its letter, on text, then
 #   with the clips' questions) → drill (the clips' questions in further option orders: first for
-#   instrument, key and chord, then for every task) → GRPO on the questions the tower hears best
-#   (optional) → per-task test accuracy → resources/.
+#   instrument, key and chord, then for every task) → retagging (the tower and connector again:
+#   the first tagging stopped before they had learnt pitch) and the LLM on the new tokens → GRPO on the
+#   questions the tower hears best (optional) → per-task test accuracy → resources/.
 # Every stage is skipped when its output exists; the LLM stages resume where they stopped
 # (tagging starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
-# The shipped model (v4.1) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
+# The shipped model (v4.2) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
 # stage 1 capped at 1680 steps, letters on 96000 binding questions (half with options from every
 # task's labels) in four phases, one mixed round, then two drill rounds on the clips' questions in
-# further option orders of instrument, key and chord, and two more with every task's (DEVELOPERS.md
-# "Training"). The shipped weights took the same stages (the last two rounds run by this script,
-# from v4's weights) with three differences: the first letters phase ran on 24000 task-only
+# further option orders of instrument, key and chord, two more with every task's, then two epochs
+# of retagging and one round of the LLM on the new tokens (DEVELOPERS.md
+# "Training"). The shipped weights took the same stages (v4.1's last two rounds and v4.2's
+# retagging and round run by this script or its exact commands, from the earlier models' weights)
+# with three differences: the first letters phase ran on 24000 task-only
 # binding questions, the mixed round was the first 1500 steps of a 2400-step schedule, and the
 # first drill round's option orders (6 instrument, 2 key, 3 chord per clip) and its 30000 binding
 # questions (a random draw) came from a script before synth-data wrote them.
-# v4: DRILL_ALL_PLAN= (the rest as now).
+# v4.1: RETAG_EPOCHS=0 (the rest as now). v4: DRILL_ALL_PLAN= RETAG_EPOCHS=0.
 # v3.1: CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
 #   FULL_STEPS= BINDING=24000 BINDING_ANY=0 LETTERS_PLAN= MIXED_ROUNDS=2 MIXED_STEPS=2400 MIXED_LR=1e-3
 #   ORDERS=0 DRILL_PLAN= GRPO_STEPS=80
@@ -45,6 +48,10 @@ DRILL_BINDING=${DRILL_BINDING:-30000}
 ALL_ORDERS=${ALL_ORDERS:-3}  # then further option orders per train clip for the other multiple-choice tasks
 ALL_ORDER_TASKS=${ALL_ORDER_TASKS:-tempo,mode,meter,drums,direction,dynamics}
 DRILL_ALL_PLAN=${DRILL_ALL_PLAN-1200@3e-4 1200@3e-4}  # phases on the drill's data + those orders (empty: none)
+RETAG_EPOCHS=${RETAG_EPOCHS:-2}  # then tagging again, from there (0: none)
+RETAG_LR=${RETAG_LR:-5e-4}
+SPECTRUM=${SPECTRUM:-1}      # tag-train --spectrum_weight of that tagging
+ADAPT_PLAN=${ADAPT_PLAN-1200@3e-4}  # phases of the LLM on the drill-all data, reading the new tokens
 MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
 STAGE0=${STAGE0:-frames}     # clip: tagging on clip labels; frames: then again with frame labels too
 CONFIG=${CONFIG:-recipes/mufun-nano/config-wide.json}
@@ -158,6 +165,21 @@ if [ -n "$DRILL_ALL_PLAN" ]; then
   drill_data "$WORK/data/train-drill-all.json" "$WORK/data/train.json" "$WORK/data/train-orders.json" "$WORK/data-orders/train-orders.json"
   phases drill-all "$WORK/data/train-drill-all.json" "$DRILL_ALL_PLAN" --eval_steps 600 --save_steps 300
 fi
+# Retagging: stage 0 stopped before the tower had learnt pitch (a linear probe reads the key off
+# the log-mel for 86 % of test clips, off v4.1's audio tokens for 69 %: npm run bench -- probe).
+# Two more epochs from there bring its tokens to the log-mel's level and its heads up on every
+# task (key 42 → 77 %); the LLM then learns the new tokens on the drill-all data. The shipped
+# weights were retagged with every token also regressing the log-mel it covers (SPECTRUM=1);
+# SPECTRUM=0 hears the same (bench/results/nano-v4.2-2026-11-28.json).
+TAG_METRICS="$WORK/tag/metrics.jsonl"  # the card's "tower alone": the last tagging's heads
+if [ "$RETAG_EPOCHS" != 0 ]; then
+  [ -f "$WORK/retag/final/model.safetensors" ] || mufun tag-train --data "$WORK/data" --model "$prev/final" --output_dir "$WORK/retag" \
+    --frames --spectrum_weight "$SPECTRUM" --num_train_epochs "$RETAG_EPOCHS" --learning_rate "$RETAG_LR" --per_device_train_batch_size 16 --threads "$THREADS"
+  prev="$WORK/retag"
+  TAG_METRICS="$WORK/retag/metrics.jsonl"
+  curves+=("$WORK/retag/metrics.jsonl")
+  phases adapt "$WORK/data/train-drill-all.json" "$ADAPT_PLAN" --eval_steps 600 --save_steps 300
+fi
 FINAL="$prev/final"
 
 # Stage 3, GRPO, as MuFun refines MuFun-Instruct: rewards instead of labels, on the val clips'
@@ -183,13 +205,13 @@ fi
 
 # How it was trained, in a sentence for the card.
 plan_info() { local p out=(); for p in $1; do IFS=@ read -r steps lr seed <<< "$p"; out+=("$steps at lr $lr"); done; local IFS=,; echo "${out[*]}" | sed 's/,/, /g'; }
-TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
+TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$RETAG_EPOCHS" = 0 ] || echo ", then tagging again (${RETAG_EPOCHS} epochs with frame labels at lr ${RETAG_LR}, every audio token regressing its log-mel at weight ${SPECTRUM}) and steps $(plan_info "$ADAPT_PLAN") of the LLM on the new tokens")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
 mkdir -p resources/mufun-nano
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$FINAL/$f" resources/mufun-nano/; done
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json
 cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
-cp "$WORK/tag/metrics.jsonl" resources/mufun-nano/tagging-metrics.jsonl
+cp "$TAG_METRICS" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
-node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md "$TRAINING" "$WORK/tag/metrics.jsonl" \
+node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md "$TRAINING" "$TAG_METRICS" \
   recipes/mufun-nano/status.md "${real[@]}"
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"

@@ -29,7 +29,7 @@ export function tagTrainCommand(): Command {
     .option('--tasks <list>', `tasks, comma-separated (default: ${TAG_TASKS.join(',')})`)
     .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
     .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', positive, TAGGING_DEFAULTS.frameWeight)
-    .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token, which keeps pitch in the tokens (0: none)', nonNegative, TAGGING_DEFAULTS.spectrumWeight)
+    .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token: the tokens keep the whole spectrum, not only what the heads name (0: none)', nonNegative, TAGGING_DEFAULTS.spectrumWeight)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, TAGGING_DEFAULTS.epochs)
     .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, TAGGING_DEFAULTS.learningRate)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, TAGGING_DEFAULTS.batchSize)

@@ -93,7 +93,7 @@ export interface TaggingSettings {
   /** also learn the frame tasks (what sounds in each audio token, from the clips' MIDI) */
   frames: boolean;
   frameWeight: number;
-  /** weight of the tokens' log-mel regression (keeps pitch in them; 0: none) */
+  /** weight of the tokens' log-mel regression (0: none) */
   spectrumWeight: number;
   tasks: string[];
 }

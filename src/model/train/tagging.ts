@@ -69,10 +69,9 @@ function taskHeads(x: Value, prefix: string, tasks: readonly TagTask[], D: numbe
 const widest = (tasks: readonly TagTask[]) => Math.max(...tasks.map((x) => x.classes.length));
 /**
  * Rows x [clips·N, D] (audio token i of each clip) → the mean squared error of a linear head's
- * guess at the log-mel that token covers (its 2·poolStride frames averaged): the tokens must keep
- * the spectrum, pitch included, while the clip heads pull them toward what they name. Without it
- * tagging trades the pitch a random tower still carries (a linear key probe on its tokens: 87 %)
- * for instrument and tempo (v4's tokens: 66 %); bench/probe-tokens.
+ * guess at the log-mel that token covers (its 2·poolStride frames averaged): the tokens are asked
+ * to keep the whole spectrum, not only what the heads name. On MuFun-nano's set it changed
+ * nothing measurable: two epochs with and without it hear alike (bench/results/nano-v4.2-*).
  */
 function spectrumLoss(x: Value, features: Value, cfg: MufunConfig): Value {
   const g = x.graph, M = cfg.audioTower.melBins, D = cfg.llm.hiddenSize, N = tokensPerClip(cfg), per = 2 * cfg.audioPoolStride;

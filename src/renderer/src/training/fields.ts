@@ -60,7 +60,7 @@ const TAGGING: Field[] = [
   { flag: 'per_device_train_batch_size', label: 'Clips per step' },
   { flag: 'frames', label: 'Frame tasks (what sounds in each audio token)', choices: ['false', 'true'] },
   { flag: 'frame_weight', label: 'Frame tasks\' weight' },
-  { flag: 'spectrum_weight', label: 'Spectrum weight (tokens keep the log-mel, pitch included; 0: off)' },
+  { flag: 'spectrum_weight', label: 'Spectrum weight (every audio token also regresses its log-mel; 0: off)' },
   { flag: 'tasks', label: 'Tasks (comma-separated)' },
   { flag: 'seed', label: 'Seed' },
 ];
