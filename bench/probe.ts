@@ -25,7 +25,7 @@ export interface ProbeOptions {
 type Stats = Float32Array[]; // per clip: [mean over time ‖ std over time]
 
 /** Mean and std over the rows of x [T, D]. */
-function meanStd(x: Float32Array, T: number, D: number): Float32Array {
+export function meanStd(x: Float32Array, T: number, D: number): Float32Array {
   const v = new Float32Array(2 * D);
   for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) v[d] += x[t * D + d] / T;
   for (let t = 0; t < T; t++) for (let d = 0; d < D; d++) v[D + d] += (x[t * D + d] - v[d]) ** 2 / T;
@@ -62,7 +62,7 @@ async function stageStats(modelDir: string, clips: TaggedClip[], audioRoot: stri
  * Softmax regression on standardized features, Adam on batches of 256 with a little weight
  * decay: returns the predicted class of each of `test`.
  */
-function fitProbe(xs: Stats, ys: number[], train: number[], test: number[], classes: number, epochs: number): number[] {
+export function fitProbe(xs: Stats, ys: number[], train: number[], test: number[], classes: number, epochs: number): number[] {
   const F = xs[0].length, K = classes, R = F + 1; // a row of W: F weights, then the bias
   const mu = new Float64Array(F), sd = new Float64Array(F);
   for (const i of train) for (let f = 0; f < F; f++) mu[f] += xs[i][f] / train.length;
