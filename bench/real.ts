@@ -33,20 +33,23 @@ export interface RealOptions {
 }
 
 /**
- * The shape of a multiple-choice answer: `exact` is the trained format ("B. brass", B being
- * brass's letter); `mismatch` a letter with another option's label; `unoffered` a letter with a
- * label the question does not offer; `malformed` anything else. Labels compare as `mufun eval`
- * reads them (case and spacing aside), so "B. Piano" is exact when B is piano.
+ * The shape of a multiple-choice answer: `exact` is a trained format ("B. brass" or "brass (B)",
+ * B being brass's letter); `mismatch` a letter with another option's label; `unoffered` a letter
+ * with a label the question does not offer; `malformed` anything else. Labels compare as
+ * `mufun eval` reads them (case and spacing aside), so "B. Piano" is exact when B is piano.
  */
 type Form = 'exact' | 'mismatch' | 'unoffered' | 'malformed';
 const FORMS: readonly Form[] = ['exact', 'mismatch', 'unoffered', 'malformed'];
 
 export function formOf(answer: string, options: readonly string[]): Form {
-  const m = /^([A-J])\. (.+)$/.exec(answer.trim());
-  if (!m || 'ABCDEFGHIJ'.indexOf(m[1]) >= options.length) return 'malformed';
-  const label = normalizeAnswer(m[2]);
+  const a = answer.trim();
+  const letterFirst = /^([A-J])\. (.+)$/.exec(a);
+  const labelFirst = /^(.+) \(([A-J])\)$/.exec(a);
+  const [letter, text] = letterFirst ? [letterFirst[1], letterFirst[2]] : labelFirst ? [labelFirst[2], labelFirst[1]] : ['', ''];
+  if (!letter || 'ABCDEFGHIJ'.indexOf(letter) >= options.length) return 'malformed';
+  const label = normalizeAnswer(text);
   const named = options.findIndex((o) => normalizeAnswer(o) === label);
-  return named === 'ABCDEFGHIJ'.indexOf(m[1]) ? 'exact' : named >= 0 ? 'mismatch' : 'unoffered';
+  return named === 'ABCDEFGHIJ'.indexOf(letter) ? 'exact' : named >= 0 ? 'mismatch' : 'unoffered';
 }
 
 interface Answer { task: Task; prompt: string; answer: string; picked: string | null; form: Form | null }

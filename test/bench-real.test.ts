@@ -10,6 +10,13 @@ describe('the shape of a multiple-choice answer on a real recording', () => {
     expect(formOf('B. Piano.', options)).toBe('exact');
   });
 
+  it('is exact label first too, "piano (B)"', () => {
+    expect(formOf('piano (B)', options)).toBe('exact');
+    expect(formOf('piano (A)', options)).toBe('mismatch');
+    expect(formOf('guitar (A)', options)).toBe('unoffered');
+    expect(formOf('piano (E)', options)).toBe('malformed');
+  });
+
   it('is a mismatch when the letter is one option and the label another', () => {
     expect(formOf('A. piano', options)).toBe('mismatch');
     expect(formOf('C. Piano', options)).toBe('mismatch');

@@ -83,12 +83,15 @@ describe.skipIf(fluidsynthVersion() === null || findSoundfont() === null)('mufun
     await expect(run('synth', 'Synth CLI', '--clips', '2', '--db', catalog)).rejects.toThrow('a dataset named "Synth CLI" already exists');
     await expect(run('synth', '   ', '--clips', '2', '--db', catalog)).rejects.toThrow('give the dataset a name');
     await expect(run('synth', 'Other', '--binding-any-label-share', '2', '--db', catalog)).rejects.toThrow('must be a number from 0 to 1');
+    await expect(run('synth', 'Other', '--mc-answers', 'label-last', '--db', catalog)).rejects.toThrow('must be one of letter-first, label-first');
   });
 
   it('adds text-only letter-binding items to train when asked', async () => {
     const catalog = join(tmp('cli-synth-binding'), 'catalog.sqlite');
-    const r = await run('synth', 'Bound', '--clips', '4', '--seconds', '1', '--binding-questions', '8', '--questions-per-clip', '2', '--db', catalog);
+    const r = await run('synth', 'Bound', '--clips', '4', '--seconds', '1', '--binding-questions', '8', '--questions-per-clip', '2', '--mc-answers', 'label-first', '--db', catalog);
     const folder = join(dirname(catalog), 'synthetic', 'bound');
+    const binding = JSON.parse(readFileSync(join(folder, 'train-binding.json'), 'utf8')) as { conversations: { value: string }[] }[];
+    expect(binding.map((s) => s.conversations[1].value).every((a) => / \([A-J]\)$/.test(a))).toBe(true);
     const clipsTrain = JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as unknown[];
     expect(r.out).toContain(`${clipsTrain.length + 8} train (8 of them text-only letter binding)`);
     expect((await run('list', '--db', catalog)).out).toMatch(new RegExp(`\\(${clipsTrain.length + 8} train, \\d+ eval\\)$`));

@@ -61,6 +61,13 @@ describe('scoreAnswer', () => {
     ['A. blues', 'B. classical', false],
     ['blues', 'B. classical', false],
     ['', 'B. classical', false],
+    // label first, then its letter: both must name the answer
+    ['classical (B)', 'B. classical', true],
+    ['Hip hop (D).', 'D. hip hop', true],
+    ['classical (B)', 'classical (B)', true],
+    ['classical (A)', 'B. classical', false],
+    ['blues (B)', 'B. classical', false],
+    ['A. blues (B)', 'B. classical', false],
   ];
   it.each(cases)('%j against %j → %s', (pred, ref, ok) => {
     expect(scoreAnswer(pred, ref, opts).correct).toBe(ok);

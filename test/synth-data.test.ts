@@ -465,6 +465,45 @@ describe('binding questions (text alone, for the letter binding)', () => {
     expect(existsSync(join(out, 'train-orders.json'))).toBe(false);
   });
 
+  it('label-first answers ("brass (B)"): every file asks the same questions in the same order, only each multiple-choice answer is written label first', async () => {
+    const { out: letterFirst, o, read } = await unrenderedSet('synth-letter-first-', 8);
+    const more = { optionOrders: 2, bindingQuestions: 40, bindingAnyLabelShare: 0.5 };
+    await generateDataset({ ...o, ...more });
+    const out = mkdtempSync(join(tmpdir(), 'synth-label-first-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await synthDataCommand().exitOverride().parseAsync(
+        ['--out', out, '--count', '8', '--seconds', '3', '--seed', '9', '--splits', '0.5,0.25,0.25', '--no-render',
+          '--option-orders-per-clip', '2', '--binding-questions', '40', '--binding-any-label-share', '0.5', '--mc-answers', 'label-first'],
+        { from: 'user' },
+      );
+    } finally {
+      log.mockRestore();
+    }
+    const labelFirst = (f: string) => JSON.parse(readFileSync(join(out, f), 'utf8')) as Sample[];
+    let multipleChoice = 0;
+    for (const f of ['train.json', 'val.json', 'test.json', 'train-orders.json', 'train-binding.json', 'train-with-binding.json']) {
+      const before = read(f), after = labelFirst(f);
+      expect(after.map((s) => s.conversations[0].value)).toEqual(before.map((s) => s.conversations[0].value));
+      before.forEach((s, i) => {
+        const a = s.conversations[1].value, b = after[i].conversations[1].value;
+        if (s.format !== 'mc') return expect(b).toBe(a);
+        multipleChoice++;
+        expect(b).toBe(`${s.label} (${a[0]})`);
+        expect(answerLabel(b)).toBe(s.label);
+        const options = parseOptions(s.conversations[0].value);
+        expect(scoreAnswer(b, a, options).correct).toBe(true);
+      });
+    }
+    expect(multipleChoice).toBeGreaterThan(100);
+    const meta = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8'));
+    expect(meta.settings.mcAnswers).toBe('label-first');
+    expect(meta.command).toContain('--mc-answers label-first');
+    expect(JSON.parse(readFileSync(join(letterFirst, 'dataset.json'), 'utf8')).settings.mcAnswers).toBe('letter-first');
+    await expect(synthDataCommand().exitOverride().parseAsync(['--out', out, '--count', '8', '--no-render', '--mc-answers', 'label-last'], { from: 'user' }))
+      .rejects.toThrow(/must be one of letter-first, label-first/);
+  });
+
   it('mufun synth-data --no-render writes the questions and MIDI without audio: further questions about clips rendered in another folder', async () => {
     const out = mkdtempSync(join(tmpdir(), 'synth-norender-'));
     const args = ['--count', '4', '--seconds', '3', '--seed', '9', '--splits', '0.5,0.25,0.25', '--no-render'];

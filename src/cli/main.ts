@@ -1,7 +1,7 @@
 // The `mufun` command. Each subcommand lives in commands/<name>.ts.
 import { Command, InvalidArgumentError } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../model/runtime.js';
-import { TASKS, type Task } from '../synth/questions.js';
+import { MC_ANSWERS, type McAnswers, TASKS, type Task } from '../synth/questions.js';
 import { audioCommand } from './commands/audio.js';
 import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
@@ -72,6 +72,26 @@ export function parseChoiceTasks(v: string): Exclude<Task, 'caption'>[] {
   const xs = parseTasks(v);
   if (xs.includes('caption')) throw new InvalidArgumentError('captions have no options: give multiple-choice tasks');
   return xs as Exclude<Task, 'caption'>[];
+}
+
+/** How multiple-choice answers are written (src/synth/questions.ts's McAnswers). */
+export function parseMcAnswers(v: string): McAnswers {
+  if (!(MC_ANSWERS as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${MC_ANSWERS.join(', ')}`);
+  return v as McAnswers;
+}
+
+/** A number above 0. */
+export function parsePositive(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+/** A number of 0 or more. */
+export function parseNonNegative(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0) || v.trim() === '') throw new InvalidArgumentError('must be a number ≥ 0');
+  return n;
 }
 
 /** A fraction from 0 to 1. */

@@ -99,7 +99,10 @@ export interface ScoreResult {
   label: string;
 }
 
-/** Which option a text names: its letter (alone or before the text), its exact text, or one option text it contains. */
+/**
+ * Which option a text names: its letter (alone or before the text), its exact text, its text then
+ * its letter ("blues (B)": null when the two name different options), or one option text it contains.
+ */
 export function matchOption(answer: string, options: readonly McOption[]): number | null {
   if (!options.length) return null;
   const a = answer.replace(/\s+/g, ' ').trim().replace(/^(?:the\s+)?(?:correct\s+)?(?:answer|option)\s*(?:is|:)?\s*:?\s*/i, '');
@@ -122,6 +125,13 @@ export function matchOption(answer: string, options: readonly McOption[]): numbe
   const n = normalizeAnswer(a);
   const exact = options.findIndex((o) => normalizeAnswer(o.text) === n);
   if (exact >= 0) return exact;
+  // "blues (B)": label first, then its letter; an answer whose two halves disagree names neither
+  const labelFirst = /^(.*\S)\s*\(([A-Za-z])\)\.?$/.exec(a);
+  if (labelFirst) {
+    const byText = matchOption(labelFirst[1], options);
+    const letter = byLetter(labelFirst[2]);
+    if (byText !== null || letter !== null) return byText !== null && letter !== null && byText !== letter ? null : (byText ?? letter);
+  }
   // "B. blues" where the letters are unknown (bare list): the text after the last ". " (MuFun's GRPO rule)
   const tail = normalizeAnswer(a.slice(a.lastIndexOf('. ') + 2));
   if (a.includes('. ')) {

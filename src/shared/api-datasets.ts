@@ -155,13 +155,16 @@ export interface TemplateArgs {
 /** The synthetic data's multiple-choice tasks (src/synth/questions.ts's TASKS but captions). */
 export const SYNTHESIS_CHOICE_TASKS = ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics'] as const;
 export type SynthesisChoiceTask = (typeof SYNTHESIS_CHOICE_TASKS)[number];
+/** How multiple-choice answers are written (src/synth/questions.ts's MC_ANSWERS): "B. y" or "y (B)". */
+export const SYNTHESIS_MC_ANSWERS = ['letter-first', 'label-first'] as const;
+export type SynthesisMcAnswers = (typeof SYNTHESIS_MC_ANSWERS)[number];
 
 /** What the studio's form and `mufun dataset synth` start from. */
 export const SYNTHESIS_DEFAULTS = {
   clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, optionOrders: 0,
   /** the tasks that offer only some of their labels as options */
   optionOrderTasks: ['instrument', 'key', 'chord'] as readonly SynthesisChoiceTask[],
-  bindingQuestions: 0, bindingAnyLabelShare: 0.5,
+  bindingQuestions: 0, bindingAnyLabelShare: 0.5, mcAnswers: 'letter-first' as SynthesisMcAnswers,
 } as const;
 
 /** A synthetic music data set to render (src/synth) and import as a new dataset. */
@@ -189,6 +192,11 @@ export interface SynthesisArgs {
   bindingQuestions?: number;
   /** Share of those whose options come from every task's labels, so no option order can be learnt by heart (default 0.5). */
   bindingAnyLabelShare?: number;
+  /**
+   * How multiple-choice answers are written: MuCUE's "B. y" (letter-first, the default) or "y (B)"
+   * (label-first: a small model names the label first, then finds its letter; MuFun-nano's last stage).
+   */
+  mcAnswers?: SynthesisMcAnswers;
   /** Where the clips, MIDI files and MuFun JSON go (default: a folder named after the dataset beside the catalog). */
   outDir?: string;
 }
@@ -360,6 +368,7 @@ export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[
     optionOrderTasks: optional(refine(array(oneOf(SYNTHESIS_CHOICE_TASKS), { maxLength: SYNTHESIS_CHOICE_TASKS.length }), (xs) => (xs.length ? null : 'give at least one task'))),
     bindingQuestions: optional(number({ integer: true, min: 0, max: 1_000_000 })),
     bindingAnyLabelShare: optional(number({ min: 0, max: 1 })),
+    mcAnswers: optional(oneOf(SYNTHESIS_MC_ANSWERS)),
     outDir: optional(path()),
   }),
   'datasets.cancelSynthesis': object({}),

@@ -18,7 +18,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type ClipSpec, SPLITS, type Split, clipSpec, compose } from './compose.js';
 import { writeMidi } from './midi.js';
-import { CHORD_TASKS, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, PARTIAL_OPTION_TASKS, bindingQuestion, optionOrderQuestions, questionsFor } from './questions.js';
+import {
+  CHORD_TASKS, MC_ANSWERS, type McAnswers, PIECE_TASKS, type Sample, TASKS, TASK_CLASSES, type Task, PARTIAL_OPTION_TASKS, bindingQuestion, optionOrderQuestions,
+  questionsFor,
+} from './questions.js';
 import { type Renderer, pool, renderMidi, setupRenderer } from './render.js';
 
 /** Bumped whenever the same settings would give different music or labels. */
@@ -45,6 +48,8 @@ export interface SynthDataOptions {
   bindingQuestions?: number;
   /** Share of the binding questions whose options come from every task's labels (see anyLabelQuestion). */
   bindingAnyLabelShare?: number;
+  /** How multiple-choice answers are written, in every file (default letter-first: MuCUE's "B. y"). */
+  mcAnswers?: McAnswers;
   jobs?: number;
   soundfont?: string;
   /** Write specs, MIDI and JSON only, no audio (tests, dry runs, other questions about clips rendered elsewhere). */
@@ -92,7 +97,7 @@ export interface ClipPlan {
 
 /** Specs, MIDI and questions of every clip of a split (pure: nothing is written). */
 export function planSplit(
-  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip' | 'optionOrders' | 'optionOrderTasks'>,
+  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip' | 'optionOrders' | 'optionOrderTasks' | 'mcAnswers'>,
 ): ClipPlan[] {
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const openShare = split === 'train' ? (o.openShare ?? 0.3) : 0;
@@ -101,8 +106,10 @@ export function planSplit(
   for (let i = 0; i < n; i++) {
     const spec = clipSpec(split, i, { seed: o.seed, seconds: o.seconds, chordShare });
     const { events, musicSeconds } = compose(spec, o.seed);
-    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask });
-    const orders = split === 'train' ? optionOrderQuestions(spec, o.tasks, `${spec.id}.wav`, o.seed, o.optionOrders ?? 0, o.optionOrderTasks) : [];
+    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask, answers: o.mcAnswers });
+    const orders = split === 'train'
+      ? optionOrderQuestions(spec, o.tasks, `${spec.id}.wav`, o.seed, o.optionOrders ?? 0, o.optionOrderTasks, o.mcAnswers)
+      : [];
     plans.push({ spec, midi: writeMidi(events), musicSeconds, samples, orders });
   }
   return plans;
@@ -158,8 +165,8 @@ function describe(plans: Record<Split, ClipPlan[]>, tasks: readonly Task[]): Rec
 }
 
 /** The train split's text-only binding questions (none unless asked for). */
-function bindingQuestions(o: Pick<SynthDataOptions, 'seed' | 'tasks' | 'bindingQuestions' | 'bindingAnyLabelShare'>): Sample[] {
-  return Array.from({ length: o.bindingQuestions ?? 0 }, (_, i) => bindingQuestion(o.seed, i, o.tasks, o.bindingAnyLabelShare ?? 0));
+function bindingQuestions(o: Pick<SynthDataOptions, 'seed' | 'tasks' | 'bindingQuestions' | 'bindingAnyLabelShare' | 'mcAnswers'>): Sample[] {
+  return Array.from({ length: o.bindingQuestions ?? 0 }, (_, i) => bindingQuestion(o.seed, i, o.tasks, o.bindingAnyLabelShare ?? 0, o.mcAnswers));
 }
 
 function round4(x: number): number {
@@ -183,13 +190,14 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   const t0 = performance.now();
   for (const t of o.tasks) if (!TASKS.includes(t)) throw new Error(`unknown task ${t} (tasks: ${TASKS.join(', ')})`);
   if (!(o.seconds > 0 && o.seconds <= 60)) throw new Error('--seconds must be in (0, 60]');
+  if (o.mcAnswers !== undefined && !MC_ANSWERS.includes(o.mcAnswers)) throw new Error(`unknown answer form ${o.mcAnswers} (forms: ${MC_ANSWERS.join(', ')})`);
   const renderer: Renderer | null = o.noRender ? null : setupRenderer({ soundfont: o.soundfont });
   const counts = splitCounts(o.count, o.splits);
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const settings = {
     generatorVersion: GENERATOR_VERSION, seed: o.seed, seconds: o.seconds, chordShare,
     openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, optionOrdersTrain: o.optionOrders ?? 0, optionOrderTasks: o.optionOrderTasks ?? PARTIAL_OPTION_TASKS, bindingQuestionsTrain: o.bindingQuestions ?? 0,
-    bindingAnyLabelShare: o.bindingAnyLabelShare ?? 0, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
+    bindingAnyLabelShare: o.bindingAnyLabelShare ?? 0, mcAnswers: o.mcAnswers ?? 'letter-first', soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
   };
   const audioDir = join(o.out, 'audio'), midiDir = join(o.out, 'midi');
   // Clips already on disk must come from the same settings, or "resuming" would mix two data sets.
@@ -284,6 +292,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
       (o.optionOrders && o.optionOrderTasks ? ` --option-order-tasks ${o.optionOrderTasks.join(',')}` : '') +
       (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : '') +
       (o.bindingQuestions && o.bindingAnyLabelShare ? ` --binding-any-label-share ${o.bindingAnyLabelShare}` : '') +
+      (o.mcAnswers && o.mcAnswers !== 'letter-first' ? ` --mc-answers ${o.mcAnswers}` : '') +
       (o.noRender ? ' --no-render' : ''),
   };
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);

@@ -1,8 +1,8 @@
 // Questions and answers about a clip, in MuFun's JSON sample format.
 //
 // Multiple choice follows MuCUE: "<audio>\n{question} (choose from: A. x, B. y, …)" answered
-// "B. y"; the text after the answer's last ". " is the label (what MuFun's GRPO reward and our
-// evaluation compare). Open questions get a short sentence; captions one line. Every sample has
+// "B. y" (the text after the answer's last ". " is the label, as MuFun's GRPO reward reads it),
+// or, label-first, "y (B)" (see McAnswers). Open questions get a short sentence; captions one line. Every sample has
 // extra fields: task (for per-task accuracy), format (mc | open | caption) and label.
 
 import type { ChordSpec, ClipSpec, PieceSpec } from './compose.js';
@@ -43,20 +43,39 @@ export interface Sample {
 
 const LETTERS = 'ABCDEFGHIJ';
 
-/** "(choose from: A. x, B. y)" and the answer "B. y", with the options in a seeded order. */
-export function multipleChoice(rng: Prng, label: string, distractors: readonly string[]): { options: string[]; text: string; answer: string } {
+/**
+ * How a multiple-choice answer is written: MuCUE's "B. blues" (letter-first) or "blues (B)"
+ * (label-first). Letter-first asks for the letter before the model has said what it hears, so the
+ * letter is a lookup of a heard label among the options, in one step; MuFun-nano v4.2 named the
+ * right key for 77 % of test clips and gave a letter agreeing with its own label for 29 %.
+ * Label-first says the label first, and the letter is then a lookup of that text, already written,
+ * among the options. `mufun eval` reads both, and counts "blues (B)" only when B is blues.
+ */
+export const MC_ANSWERS = ['letter-first', 'label-first'] as const;
+export type McAnswers = (typeof MC_ANSWERS)[number];
+
+export function mcAnswer(letter: string, label: string, answers: McAnswers): string {
+  return answers === 'label-first' ? `${label} (${letter})` : `${letter}. ${label}`;
+}
+
+/** "(choose from: A. x, B. y)" and the answer "B. y" (or "y (B)"), with the options in a seeded order. */
+export function multipleChoice(
+  rng: Prng, label: string, distractors: readonly string[], answers: McAnswers = 'letter-first',
+): { options: string[]; text: string; answer: string } {
   const options = rng.shuffle([label, ...distractors]);
   if (new Set(options).size !== options.length) throw new Error(`duplicate options: ${options.join(', ')}`);
   const at = options.indexOf(label);
   return {
     options,
     text: `(choose from: ${options.map((o, i) => `${LETTERS[i]}. ${o}`).join(', ')})`,
-    answer: `${LETTERS[at]}. ${label}`,
+    answer: mcAnswer(LETTERS[at], label, answers),
   };
 }
 
-/** The label of a multiple-choice answer: the text after its last ". " (as MuFun's reward reads it). */
+/** The label of a multiple-choice answer: the text before " (B)", else after the last ". " (as MuFun's reward reads it). */
 export function answerLabel(answer: string): string {
+  const labelFirst = /^(.*\S) \([A-J]\)$/.exec(answer.trim());
+  if (labelFirst) return labelFirst[1];
   const i = answer.lastIndexOf('. ');
   return i < 0 ? answer.trim() : answer.slice(i + 2).trim();
 }
@@ -171,6 +190,8 @@ export interface QuestionOptions {
    * hears learns that from seeing the same clip under several orders.
    */
   perTask?: number;
+  /** How multiple-choice answers are written (default letter-first, MuCUE's). */
+  answers?: McAnswers;
 }
 
 /** Tasks whose questions offer only some of their labels (instrument, key, chord). */
@@ -201,7 +222,7 @@ export function questionsFor(spec: ClipSpec, tasks: readonly Task[], audio: stri
  */
 export function optionOrderQuestions(
   spec: ClipSpec, tasks: readonly Task[], audio: string, seed: number, n: number,
-  orderTasks: readonly Exclude<Task, 'caption'>[] = PARTIAL_OPTION_TASKS,
+  orderTasks: readonly Exclude<Task, 'caption'>[] = PARTIAL_OPTION_TASKS, answers: McAnswers = 'letter-first',
 ): Sample[] {
   const applicable = tasksOf(spec);
   const out: Sample[] = [];
@@ -209,7 +230,7 @@ export function optionOrderQuestions(
     if (task === 'caption' || !orderTasks.includes(task) || !applicable.includes(task)) continue;
     for (let k = 0; k < n; k++) {
       const rng = Prng.for(seed, `orders:${task}`, splitNumber(spec), spec.index, k);
-      out.push(multipleChoiceSample(spec, task, audio, rng, `${spec.id}-${task}-orders-${k}`));
+      out.push(multipleChoiceSample(spec, task, audio, rng, `${spec.id}-${task}-orders-${k}`, answers));
     }
   }
   return out;
@@ -236,13 +257,13 @@ function question(spec: ClipSpec, task: Task, audio: string, o: QuestionOptions,
       { from: 'human', value: `<audio>\n${rng.pick(OPEN_QUESTIONS[task])}` }, { from: 'gpt', value: openAnswer(spec, task) },
     ] };
   }
-  return multipleChoiceSample(spec, task, audio, rng, id);
+  return multipleChoiceSample(spec, task, audio, rng, id, o.answers);
 }
 
-function multipleChoiceSample(spec: ClipSpec, task: Exclude<Task, 'caption'>, audio: string, rng: Prng, id: string): Sample {
+function multipleChoiceSample(spec: ClipSpec, task: Exclude<Task, 'caption'>, audio: string, rng: Prng, id: string, answers: McAnswers = 'letter-first'): Sample {
   const label = labelOf(spec, task);
   const q = task === 'instrument' && spec.kind === 'chord' ? rng.pick(CHORD_INSTRUMENT_QUESTIONS) : rng.pick(MC_QUESTIONS[task]);
-  const mc = multipleChoice(rng, label, distractors(rng, task, label));
+  const mc = multipleChoice(rng, label, distractors(rng, task, label), answers);
   return { id, audio, task, format: 'mc', label, conversations: [
     { from: 'human', value: `<audio>\n${q} ${mc.text}` }, { from: 'gpt', value: mc.answer },
   ] };
@@ -269,7 +290,7 @@ export function unlabelledQuestion(rng: Prng, task: Task): { prompt: string; opt
  * uniformly from the task's classes and the options in a seeded order, so no letter and no label
  * is favoured.
  */
-export function bindingQuestion(seed: number, index: number, tasks: readonly Task[], anyLabelShare = 0): Sample {
+export function bindingQuestion(seed: number, index: number, tasks: readonly Task[], anyLabelShare = 0, answers: McAnswers = 'letter-first'): Sample {
   const asked = tasks.filter((t): t is Exclude<Task, 'caption'> => t !== 'caption');
   if (!asked.length) throw new Error('binding questions need a multiple-choice task');
   const rng = Prng.for(seed, 'binding', index);
@@ -277,8 +298,8 @@ export function bindingQuestion(seed: number, index: number, tasks: readonly Tas
   const label = rng.pick(TASK_CLASSES[task].classes);
   const id = `binding-${String(index).padStart(6, '0')}-${task}`;
   // its own stream, so that anyLabelShare 0 leaves every question as it was
-  if (anyLabelShare > 0 && Prng.for(seed, 'binding-any', index).chance(anyLabelShare)) return anyLabelQuestion(rng, id, task, label, asked);
-  const mc = multipleChoice(rng, label, distractors(rng, task, label));
+  if (anyLabelShare > 0 && Prng.for(seed, 'binding-any', index).chance(anyLabelShare)) return anyLabelQuestion(rng, id, task, label, asked, answers);
+  const mc = multipleChoice(rng, label, distractors(rng, task, label), answers);
   return { id, task, format: 'mc', label, conversations: [
     { from: 'human', value: `Hint: ${label}.\n${rng.pick(MC_QUESTIONS[task])} ${mc.text}` }, { from: 'gpt', value: mc.answer },
   ] };
@@ -293,9 +314,11 @@ const ANY_LABEL_QUESTIONS = ['Which option is the hint?', 'Which of these option
  * stayed at chance on the four of eight instrument families. Over all labels no order recurs:
  * only finding the hint among the options answers it.
  */
-function anyLabelQuestion(rng: Prng, id: string, task: Exclude<Task, 'caption'>, label: string, asked: readonly Exclude<Task, 'caption'>[]): Sample {
+function anyLabelQuestion(
+  rng: Prng, id: string, task: Exclude<Task, 'caption'>, label: string, asked: readonly Exclude<Task, 'caption'>[], answers: McAnswers,
+): Sample {
   const pool = [...new Set(asked.flatMap((t) => TASK_CLASSES[t].classes))].filter((c) => c !== label);
-  const mc = multipleChoice(rng, label, rng.shuffle(pool).slice(0, rng.int(1, 4)));
+  const mc = multipleChoice(rng, label, rng.shuffle(pool).slice(0, rng.int(1, 4)), answers);
   return { id: `${id}-any`, task, format: 'mc', label, conversations: [
     { from: 'human', value: `Hint: ${label}.\n${rng.pick(ANY_LABEL_QUESTIONS)} ${mc.text}` }, { from: 'gpt', value: mc.answer },
   ] };

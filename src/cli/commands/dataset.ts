@@ -12,8 +12,8 @@ import { randomSplit } from '../../main/datasets/split.js';
 import { planSynthesis, synthesizeDataset } from '../../main/datasets/synthesis.js';
 import { DatasetStore } from '../../main/datasets/store.js';
 import { CATALOG_FILE, userDataDir } from '../../main/paths.js';
-import { type Dataset, SYNTHESIS_DEFAULTS, type Split, type SynthesisChoiceTask } from '../../shared/api-datasets.js';
-import { parseChoiceTasks, parseNonNegativeInt, parsePositiveInt, parseSeconds, parseSeed, parseShare } from '../main.js';
+import { type Dataset, SYNTHESIS_DEFAULTS, type Split, type SynthesisChoiceTask, type SynthesisMcAnswers } from '../../shared/api-datasets.js';
+import { parseChoiceTasks, parseMcAnswers, parseNonNegativeInt, parsePositiveInt, parseSeconds, parseSeed, parseShare } from '../main.js';
 
 export const DB_HELP = `the studio's catalog (default: ${join(userDataDir(), CATALOG_FILE)})`;
 
@@ -125,15 +125,16 @@ export function datasetCommand(): Command {
     .option('--option-order-tasks <list>', `the tasks those are asked for, comma-separated (default ${SYNTHESIS_DEFAULTS.optionOrderTasks.join(',')})`, parseChoiceTasks)
     .option('--binding-questions <n>', 'text-only train items that teach picking an option by its letter, the label given as a hint (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.bindingQuestions)
     .option('--binding-any-label-share <f>', `share of them with options from every task's labels (default ${SYNTHESIS_DEFAULTS.bindingAnyLabelShare})`, parseShare, SYNTHESIS_DEFAULTS.bindingAnyLabelShare)
+    .option('--mc-answers <form>', `multiple-choice answers as letter-first ("B. y", MuCUE's) or label-first ("y (B)") (default ${SYNTHESIS_DEFAULTS.mcAnswers})`, parseMcAnswers, SYNTHESIS_DEFAULTS.mcAnswers)
     .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
     .option('--db <file>', DB_HELP)
     .action((name: string, o: {
-      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: SynthesisChoiceTask[]; bindingQuestions: number; bindingAnyLabelShare: number; out?: string; db?: string;
+      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: SynthesisChoiceTask[]; bindingQuestions: number; bindingAnyLabelShare: number; mcAnswers: SynthesisMcAnswers; out?: string; db?: string;
     }) =>
       withCatalog(o.db, async (db) => {
-        const { clips, seconds, seed, questionsPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare } = o;
+        const { clips, seconds, seed, questionsPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, mcAnswers } = o;
         const plan = planSynthesis(db, catalogPath(o.db), {
-          name, clips, seconds, seed, questionsPerClip, optionOrders: o.optionOrdersPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, outDir: o.out && resolve(o.out),
+          name, clips, seconds, seed, questionsPerClip, optionOrders: o.optionOrdersPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, mcAnswers, outDir: o.out && resolve(o.out),
         });
         const ctrl = new AbortController();
         const stop = () => {

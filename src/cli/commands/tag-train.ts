@@ -1,21 +1,10 @@
 // `mufun tag-train`: the tower and connector learn the labels of a synth-data set directly
 // (src/model/train/tagging.ts), before MuFun's warm-up and full training.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { TAGGING_DEFAULTS, type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
 import { PITCH_CLASS_TASKS } from '../../synth/frames.js';
 import { TAG_TASKS, synthTagSet } from '../../synth/tags.js';
-import { parseSeed, parseThreads } from '../main.js';
-
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
-  return n;
-};
-const nonNegative = (v: string) => {
-  const n = Number(v);
-  if (!(n >= 0) || v.trim() === '') throw new InvalidArgumentError('must be a number ≥ 0');
-  return n;
-};
+import { parseNonNegative, parsePositive, parseSeed, parseThreads } from '../main.js';
 
 export function tagTrainCommand(): Command {
   return new Command('tag-train')
@@ -28,10 +17,10 @@ export function tagTrainCommand(): Command {
     .requiredOption('--output_dir <dir>', 'where metrics.jsonl and final/ (the model folder) go')
     .option('--tasks <list>', `tasks, comma-separated (default: ${TAG_TASKS.join(',')})`)
     .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
-    .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', positive, TAGGING_DEFAULTS.frameWeight)
-    .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token: the tokens keep the whole spectrum, not only what the heads name (0: none)', nonNegative, TAGGING_DEFAULTS.spectrumWeight)
+    .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', parsePositive, TAGGING_DEFAULTS.frameWeight)
+    .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token: the tokens keep the whole spectrum, not only what the heads name (0: none)', parseNonNegative, TAGGING_DEFAULTS.spectrumWeight)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, TAGGING_DEFAULTS.epochs)
-    .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', positive, TAGGING_DEFAULTS.learningRate)
+    .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', parsePositive, TAGGING_DEFAULTS.learningRate)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, TAGGING_DEFAULTS.batchSize)
     .option('--seed <n>', 'shuffling and head initialisation seed', parseSeed, TAGGING_DEFAULTS.seed)
     .option('--threads <n>', 'CPU threads', parseThreads)

@@ -69,10 +69,11 @@ export async function synthesizeDataset(
   const orderTasks = [...new Set(p.optionOrderTasks ?? d.optionOrderTasks)];
   const binding = p.bindingQuestions ?? d.bindingQuestions;
   const anyLabel = p.bindingAnyLabelShare ?? d.bindingAnyLabelShare;
+  const mcAnswers = p.mcAnswers ?? d.mcAnswers;
   await generateDataset({
     out: p.outDir, count: p.clips, seed: p.seed, seconds: p.seconds, splits: [0.8, 0.1, 0.1], tasks: [...TASKS],
     questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, optionOrders: orders, optionOrderTasks: orderTasks, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
-    signal: o.signal, onProgress: (x) => o.onProgress?.(x.done, x.total),
+    mcAnswers, signal: o.signal, onProgress: (x) => o.onProgress?.(x.done, x.total),
   });
   o.onImporting?.();
   const audioRoot = join(p.outDir, 'audio');
@@ -99,6 +100,7 @@ export async function synthesizeDataset(
     description: `Synthetic music with ground truth: ${p.clips} clips of ${p.seconds} s (seed ${p.seed}), rendered by FluidSynth from generated MIDI. ` +
       (orders ? `Train holds ${orders} further option orders per clip of its ${listed(orderTasks)} questions. ` : '') +
       (binding ? `Train ends with ${binding} text-only letter-binding questions (${Math.round(anyLabel * 100)} % with options from every task's labels). ` : '') +
+      (mcAnswers === 'label-first' ? 'Multiple-choice answers name the label, then its letter: "brass (B)". ' : '') +
       `Labels of every clip: ${join(p.outDir, 'labels.jsonl')}; held-out test questions: ${test} (mufun eval).`,
   });
   return {
