@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadAudio } from '../src/model/audio/load.js';
 import { MufunModel } from '../src/model/mufun.js';
+import { shuffled } from '../src/model/train/data.js';
 import type { TagTask, TaggedClip } from '../src/model/train/tagging.js';
 import { synthTagSet } from '../src/synth/tags.js';
 
@@ -77,10 +78,9 @@ export function fitProbe(xs: Stats, ys: number[], train: number[], test: number[
   });
   const labelled = train.filter((i) => ys[i] >= 0);
   const lr = 3e-3, wd = 1e-3, b1 = 0.9, b2 = 0.999, B = 256;
-  let step = 0, seed = 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let step = 0;
   for (let e = 0; e < epochs; e++) {
-    const order = [...labelled].sort(() => rand() - 0.5);
+    const order = shuffled(labelled, e + 1);
     for (let at = 0; at < order.length; at += B) {
       const batch = order.slice(at, at + B), g = new Float64Array(W.length);
       for (const i of batch) {
