@@ -15,7 +15,7 @@ import { matchOption, normalizeAnswer, parseOptions } from '../src/model/eval.js
 import { MufunModel } from '../src/model/mufun.js';
 import { Tokenizer } from '../src/model/tokenizer.js';
 import { Prng } from '../src/synth/prng.js';
-import { PIECE_TASKS, unlabelledQuestion, type Task } from '../src/synth/questions.js';
+import { PIECE_TASKS, TASK_CLASSES, unlabelledQuestion, type Task } from '../src/synth/questions.js';
 
 /** Where Debian's packages put their music (sound effects there are shorter than MIN_SECONDS). */
 export const DEBIAN_MUSIC = ['/usr/share/games/etr/music', '/usr/share/games/frozen-bubble/snd'];
@@ -34,15 +34,19 @@ export interface RealOptions {
 
 /**
  * The shape of a multiple-choice answer: `exact` is a trained format ("B. brass" or "brass (B)",
- * B being brass's letter); `mismatch` a letter with another option's label; `unoffered` a letter
- * with a label the question does not offer; `malformed` anything else. Labels compare as
- * `mufun eval` reads them (case and spacing aside), so "B. Piano" is exact when B is piano.
+ * B being brass's letter, or an option's text alone, "brass"); `mismatch` a letter with another
+ * option's label; `unoffered` a label the question does not offer (one of the task's `labels`
+ * when alone); `malformed` anything else. Labels compare as `mufun eval` reads them (case and
+ * spacing aside), so "B. Piano" is exact when B is piano.
  */
 type Form = 'exact' | 'mismatch' | 'unoffered' | 'malformed';
 const FORMS: readonly Form[] = ['exact', 'mismatch', 'unoffered', 'malformed'];
 
-export function formOf(answer: string, options: readonly string[]): Form {
+export function formOf(answer: string, options: readonly string[], labels: readonly string[] = []): Form {
   const a = answer.trim();
+  const alone = normalizeAnswer(a);
+  if (options.some((o) => normalizeAnswer(o) === alone)) return 'exact';
+  if (labels.some((l) => normalizeAnswer(l) === alone)) return 'unoffered';
   const letterFirst = /^([A-J])\. (.+)$/.exec(a);
   const labelFirst = /^(.+) \(([A-J])\)$/.exec(a);
   const [letter, text] = letterFirst ? [letterFirst[1], letterFirst[2]] : labelFirst ? [labelFirst[2], labelFirst[1]] : ['', ''];
@@ -93,7 +97,7 @@ export async function realBench(o: RealOptions) {
       const answer = await ask(new Conversation(model, tokenizer), { prompt: q.prompt, audio, segs });
       asked++;
       const i = q.options.length ? matchOption(answer, parseOptions(q.prompt)) : null;
-      out.push({ task, prompt: q.prompt.replace('<audio>\n', ''), answer, picked: i === null ? null : q.options[i], form: q.options.length ? formOf(answer, q.options) : null });
+      out.push({ task, prompt: q.prompt.replace('<audio>\n', ''), answer, picked: i === null ? null : q.options[i], form: q.options.length ? formOf(answer, q.options, task === 'caption' ? [] : TASK_CLASSES[task].classes) : null });
     }
     return out;
   };

@@ -191,6 +191,7 @@ test('generate a labelled synthetic dataset from the page', async ({ page }) => 
   await form.getByRole('spinbutton', { name: 'More option orders' }).fill('1');
   await expect(orderTasks.getByRole('checkbox', { checked: true })).toHaveCount(3);
   await orderTasks.getByRole('checkbox', { name: 'meter' }).check();
+  await form.getByRole('combobox', { name: 'Multiple-choice answers' }).selectOption('label-first');
   await form.getByRole('textbox', { name: 'Folder for the clips' }).fill(folder);
   await form.getByRole('button', { name: 'Generate' }).click();
   // done: the new dataset is opened, its items on the rendered clips, train (with the further
@@ -202,6 +203,9 @@ test('generate a labelled synthetic dataset from the page', async ({ page }) => 
   const orders = JSON.parse(readFileSync(join(folder, 'train-orders.json'), 'utf8')) as { task: string }[];
   expect(new Set(orders.map((x) => x.task))).toEqual(new Set(['instrument', 'key', 'chord', 'meter']));
   expect(train.length - (JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as unknown[]).length).toBe(30);
+  // answered label first, as chosen: "brass (B)"
+  const binding = JSON.parse(readFileSync(join(folder, 'train-binding.json'), 'utf8')) as { conversations: { value: string }[] }[];
+  expect(binding.every((x) => / \([A-J]\)$/.test(x.conversations[1].value))).toBe(true);
   const val = JSON.parse(readFileSync(join(folder, 'val.json'), 'utf8')) as unknown[];
   const trainItems = train.length + orders.length;
   await expect(page.getByRole('status', { name: 'Dataset counts' })).toContainText(`${trainItems + val.length} items · ${trainItems} train · ${val.length} eval`);

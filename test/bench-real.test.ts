@@ -10,6 +10,13 @@ describe('the shape of a multiple-choice answer on a real recording', () => {
     expect(formOf('B. Piano.', options)).toBe('exact');
   });
 
+  it('is exact as an option\'s text alone, unoffered as another of the task\'s labels alone', () => {
+    expect(formOf('piano', options, ['brass', 'piano', 'strings', 'organ', 'guitar'])).toBe('exact');
+    expect(formOf('Piano.', options)).toBe('exact');
+    expect(formOf('guitar', options, ['brass', 'piano', 'strings', 'organ', 'guitar'])).toBe('unoffered');
+    expect(formOf('a banjo', options, ['brass', 'piano', 'strings', 'organ', 'guitar'])).toBe('malformed');
+  });
+
   it('is exact label first too, "piano (B)"', () => {
     expect(formOf('piano (B)', options)).toBe('exact');
     expect(formOf('piano (A)', options)).toBe('mismatch');
@@ -26,8 +33,8 @@ describe('the shape of a multiple-choice answer on a real recording', () => {
     expect(formOf('A. guitar', options)).toBe('unoffered');
   });
 
-  it('is malformed without "letter. label" or with a letter past the options', () => {
-    expect(formOf('piano', options)).toBe('malformed');
+  it('is malformed without a trained shape or with a letter past the options', () => {
+    expect(formOf('piano please', options)).toBe('malformed');
     expect(formOf('E. piano', options)).toBe('malformed');
     expect(formOf('Pianoianoiano. piano', options)).toBe('malformed');
   });

@@ -5,10 +5,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SYNTHESIS_CHOICE_TASKS, SYNTHESIS_DEFAULTS, type SynthesisProgress } from '../src/shared/api-datasets.js';
+import { SYNTHESIS_CHOICE_TASKS, SYNTHESIS_DEFAULTS, SYNTHESIS_MC_ANSWERS, type SynthesisProgress } from '../src/shared/api-datasets.js';
 import type { Studio } from '../src/main/services.js';
 import { folderName } from '../src/main/datasets/synthesis.js';
-import { PARTIAL_OPTION_TASKS, TASKS } from '../src/synth/questions.js';
+import { MC_ANSWERS, PARTIAL_OPTION_TASKS, TASKS } from '../src/synth/questions.js';
 import { canRender, findSoundfont } from '../src/synth/render.js';
 import { call, studioAt, tmp } from './helpers/datasets.js';
 
@@ -33,6 +33,11 @@ describe('the synthesis API names the generator\'s tasks', () => {
   it('every multiple-choice task can get further option orders; by default those that offer only some of their labels', () => {
     expect([...SYNTHESIS_CHOICE_TASKS]).toEqual(TASKS.filter((t) => t !== 'caption'));
     expect(SYNTHESIS_DEFAULTS.optionOrderTasks).toEqual(PARTIAL_OPTION_TASKS);
+  });
+
+  it('offers the generator\'s answer forms, MuCUE\'s letter-first by default', () => {
+    expect([...SYNTHESIS_MC_ANSWERS]).toEqual([...MC_ANSWERS]);
+    expect(SYNTHESIS_DEFAULTS.mcAnswers).toBe('letter-first');
   });
 });
 

@@ -504,6 +504,23 @@ describe('binding questions (text alone, for the letter binding)', () => {
       .rejects.toThrow(/must be one of letter-first, label-first/);
   });
 
+  it('label-only answers ("brass"): the same questions, each multiple-choice answer the option\'s text, which mufun eval scores as that option', () => {
+    const o = { seed: 9, seconds: 3, tasks: ALL, optionOrders: 2 };
+    const plain = planSplit('train', 16, o), labelOnly = planSplit('train', 16, { ...o, mcAnswers: 'label-only' });
+    const samples = (ps: ClipPlan[]) => ps.flatMap((p) => [...p.samples, ...p.orders]);
+    const before = samples(plain), after = samples(labelOnly);
+    expect(after.map((s) => s.conversations[0].value)).toEqual(before.map((s) => s.conversations[0].value));
+    const choices = before.filter((s) => s.format === 'mc');
+    expect(choices.length).toBeGreaterThan(100);
+    before.forEach((s, i) => {
+      const b = after[i].conversations[1].value;
+      if (s.format !== 'mc') return expect(b).toBe(s.conversations[1].value);
+      expect(b).toBe(s.label);
+      expect(scoreAnswer(b, s.conversations[1].value, parseOptions(s.conversations[0].value)).correct).toBe(true);
+    });
+    expect(bindingQuestion(5, 3, ALL, 0.5, 'label-only').conversations[1].value).toBe(bindingQuestion(5, 3, ALL, 0.5).label);
+  });
+
   it('mufun synth-data --no-render writes the questions and MIDI without audio: further questions about clips rendered in another folder', async () => {
     const out = mkdtempSync(join(tmpdir(), 'synth-norender-'));
     const args = ['--count', '4', '--seconds', '3', '--seed', '9', '--splits', '0.5,0.25,0.25', '--no-render'];

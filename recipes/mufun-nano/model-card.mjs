@@ -74,15 +74,15 @@ from the middle of each, one multiple-choice question per task in the training s
 random (the right answer need not be among them). \`npm run bench -- real --synthetic DATA\` measures it; the same
 kind of questions on ${r.synthetic?.clips ?? 0} synthetic test clips, in the same run, are the reference.
 
-| task | answers that pick an option | exactly a label and its letter | another option's letter | a label not offered | malformed | exactly, synthetic clips | what it picked |
+| task | answers that pick an option | exactly an offered option | another option's letter | a label not offered | malformed | exactly, synthetic clips | what it picked |
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Over all tasks: ${realExact}/${realAsked} answers exactly in a trained format ("brass (B)" or "B. brass", B being brass) on real recordings${r.synthetic ? `, ${synExact}/${synAsked} on synthetic clips asked the same way` : ''}; ${realMalformed} malformed.
+Over all tasks: ${realExact}/${realAsked} answers exactly in a trained format (an option's text, "brass", or with its letter, "brass (B)" or "B. brass", B being brass) on real recordings${r.synthetic ? `, ${synExact}/${synAsked} on synthetic clips asked the same way` : ''}; ${realMalformed} malformed.
 
-"Another option's letter": the label of one option with the letter of another ("minor (A)" when A is major),
+"Another option's letter": the label of one option with the letter of another ("A. minor" when A is major),
 the letter binding's known weakness; "a label not offered": what it hears when the options do not hold it, under
-some letter ("piano (B)"); "picks an option" counts what \`mufun eval\` would score. Captions keep the trained
+some letter or alone ("piano" when piano is not offered); "picks an option" counts what \`mufun eval\` would score. Captions keep the trained
 sentence shape:
 ${captions.join('\n')}
 ${whole ? `
@@ -108,9 +108,9 @@ ${status}
 |---|---|---|---|---|---|${tagged ? '---|' : ''}
 ${rows.join('\n')}
 
-"Accuracy" is what \`mufun eval\` scores: the option the answer picks, by its letter, and for a label and
-its letter ("brass (B)") only when the two are the same option. "Names the right label": answers whose
-label is right, whatever the letter ("brass (C)" or "C. brass" when brass is B).
+"Accuracy" is what \`mufun eval\` scores: the option the answer picks, by its text ("brass") or its letter
+("B. brass"; "brass (B)" only when the two are the same option). "Names the right label": answers whose
+label is right, whatever letter they give ("C. brass" when brass is B).
 ${tagged ? '\n"Tower alone": the tagging stage\'s linear head on the mean audio token, on the validation clips: what\nthe audio tokens carry before the LLM learns to read them (all labels of a clip, not multiple choice).\n' : ''}
 
 Goals of the project for this model:
@@ -119,12 +119,13 @@ ${goalLines.join('\n')}
 ## What it can and cannot do
 - It answers MuCUE-style multiple-choice questions about the properties it was trained on
   (instrument family, tempo class, major/minor, key, meter, held-chord quality, drums, melodic
-  direction, loudness change), naming the label, then its option's letter ("brass (B)"; MuFun's
-  own format, "B. brass", asks for the letter first, which this small model gets wrong far more
-  often than the label), and short open questions and captions about them.
+  direction, loudness change), answering with the option's text ("brass"), which MuCUE's scoring
+  takes as it takes the letter. MuFun's own answers, "B. brass", give the letter too: a lookup
+  this small model gets wrong far more often than the label (see Status). Short open questions
+  and captions about the same properties get a sentence.
 - It has heard only General MIDI instruments rendered by FluidSynth, one instrument family at a
   time, in 10 s clips. On real recordings (mixes, voices, production effects) its answers keep
-  their trained shape (a label and its letter, a caption sentence: measured below) but are guesses
+  their trained shape (an option's text, a caption sentence: measured below) but are guesses
   shaped by the synthetic data; it knows nothing of genres, lyrics, artists or moods, and it
   cannot hold a general conversation.
 - Longer audio is cut into 10 s clips as MuFun does with 30 s ones, and a question sees them in

@@ -5,8 +5,8 @@
 #   training of the LLM on every task → letters (picking an option by its letter, on text, then
 #   with the clips' questions) → drill (the clips' questions in further option orders: first for
 #   instrument, key and chord, then for every task) → retagging (the tower and connector again:
-#   the first tagging stopped before they had learnt pitch) and the LLM on the new tokens → label
-#   first (the same questions answered "brass (B)": the label, then its letter) → GRPO on the
+#   the first tagging stopped before they had learnt pitch) and the LLM on the new tokens → answers
+#   (the same questions answered with the option's text, "brass", not its letter) → GRPO on the
 #   questions the tower hears best (optional) → per-task test accuracy → resources/.
 # Every stage is skipped when its output exists; the LLM stages resume where they stopped
 # (tagging starts over).
@@ -15,7 +15,7 @@
 # stage 1 capped at 1680 steps, letters on 96000 binding questions (half with options from every
 # task's labels) in four phases, one mixed round, then two drill rounds on the clips' questions in
 # further option orders of instrument, key and chord, two more with every task's, then two epochs
-# of retagging and one round of the LLM on the new tokens, then one round label first (DEVELOPERS.md
+# of retagging and one round of the LLM on the new tokens, then one round answering with the option's text (DEVELOPERS.md
 # "Training"). The shipped weights took the same stages (v4.1's last two rounds, v4.2's
 # retagging and round and v4.3's round run by this script or its exact commands, from the earlier models' weights)
 # with three differences: the first letters phase ran on 24000 task-only
@@ -53,7 +53,8 @@ RETAG_EPOCHS=${RETAG_EPOCHS:-2}  # then tagging again, from there (0: none)
 RETAG_LR=${RETAG_LR:-5e-4}
 SPECTRUM=${SPECTRUM:-1}      # tag-train --spectrum_weight of that tagging
 ADAPT_PLAN=${ADAPT_PLAN-1200@3e-4}  # phases of the LLM on the drill-all data, reading the new tokens
-ANSWERS_PLAN=${ANSWERS_PLAN-1200@3e-4}  # then phases on the same questions answered label first (empty: none)
+ANSWERS=${ANSWERS:-label-only}  # then the same questions answered so (synth-data --mc-answers: label-only "brass", label-first "brass (B)")
+ANSWERS_PLAN=${ANSWERS_PLAN-1200@3e-4}  # in these phases (empty: none)
 MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
 STAGE0=${STAGE0:-frames}     # clip: tagging on clip labels; frames: then again with frame labels too
 CONFIG=${CONFIG:-recipes/mufun-nano/config-wide.json}
@@ -187,18 +188,19 @@ if [ "$RETAG_EPOCHS" != 0 ]; then
   curves+=("$WORK/retag/metrics.jsonl")
   phases adapt "$WORK/data/train-drill-all.json" "$ADAPT_PLAN" --eval_steps 600 --save_steps 300
 fi
-# Label first: MuCUE's "B. brass" asks for the letter before the model has said what it hears,
-# and a lookup of a heard label among the options in that one step is what the LLM never learnt
-# (v4.2's letter agreed with its own label for 29 % of key answers, 62 % of major/minor ones).
-# The same questions answered "brass (B)" leave the letter a lookup of text already written.
-# They are the drill-all data again, from synth-data runs on the same clips (--no-render).
+# Answers: MuCUE's "B. brass" asks for the letter, a lookup of the heard label among the options
+# that the LLM never learnt well (v4.2's letter agreed with its own label for 29 % of key answers,
+# 62 % of major/minor ones, while it named the right key for 77 %). Label first, "brass (B)",
+# 1200 steps did not teach it to copy the letter of the label it had just written either. The
+# option's text alone ("brass") is an answer MuCUE's scoring and mufun eval take as the letter.
+# The same drill-all questions, from synth-data runs on the same clips (--no-render).
 if [ -n "$ANSWERS_PLAN" ]; then
-  mufun synth-data --out "$WORK/data-label-first" "${synth_args[@]}" --mc-answers label-first --no-render
-  mufun synth-data --out "$WORK/data-orders-label-first" "${orders_args[@]}" --mc-answers label-first --no-render
-  lf="$WORK/data-label-first"
-  drill_data "$lf" "$lf/train-drill-all.json" "$lf/train.json" "$lf/train-orders.json" "$WORK/data-orders-label-first/train-orders.json"
-  val_eval "$lf"
-  phases answers "$lf/train-drill-all.json" "$ANSWERS_PLAN" --eval_steps 600 --save_steps 300 --eval_data_path "$lf/val-eval.json"
+  mufun synth-data --out "$WORK/data-$ANSWERS" "${synth_args[@]}" --mc-answers "$ANSWERS" --no-render
+  mufun synth-data --out "$WORK/data-orders-$ANSWERS" "${orders_args[@]}" --mc-answers "$ANSWERS" --no-render
+  a="$WORK/data-$ANSWERS"
+  drill_data "$a" "$a/train-drill-all.json" "$a/train.json" "$a/train-orders.json" "$WORK/data-orders-$ANSWERS/train-orders.json"
+  val_eval "$a"
+  phases answers "$a/train-drill-all.json" "$ANSWERS_PLAN" --eval_steps 600 --save_steps 300 --eval_data_path "$a/val-eval.json"
 fi
 FINAL="$prev/final"
 
@@ -225,7 +227,7 @@ fi
 
 # How it was trained, in a sentence for the card.
 plan_info() { local p out=(); for p in $1; do IFS=@ read -r steps lr seed <<< "$p"; out+=("$steps at lr $lr"); done; local IFS=,; echo "${out[*]}" | sed 's/,/, /g'; }
-TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$RETAG_EPOCHS" = 0 ] || echo ", then tagging again (${RETAG_EPOCHS} epochs with frame labels at lr ${RETAG_LR}, every audio token regressing its log-mel at weight ${SPECTRUM}) and steps $(plan_info "$ADAPT_PLAN") of the LLM on the new tokens")$([ -z "$ANSWERS_PLAN" ] || echo ", then steps $(plan_info "$ANSWERS_PLAN") on the same questions answered label first (\"brass (B)\")")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
+TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$RETAG_EPOCHS" = 0 ] || echo ", then tagging again (${RETAG_EPOCHS} epochs with frame labels at lr ${RETAG_LR}, every audio token regressing its log-mel at weight ${SPECTRUM}) and steps $(plan_info "$ADAPT_PLAN") of the LLM on the new tokens")$([ -z "$ANSWERS_PLAN" ] || echo ", then steps $(plan_info "$ANSWERS_PLAN") on the same questions answered ${ANSWERS} (synth-data --mc-answers)")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
 mkdir -p resources/mufun-nano
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$FINAL/$f" resources/mufun-nano/; done
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json

@@ -155,8 +155,8 @@ export interface TemplateArgs {
 /** The synthetic data's multiple-choice tasks (src/synth/questions.ts's TASKS but captions). */
 export const SYNTHESIS_CHOICE_TASKS = ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics'] as const;
 export type SynthesisChoiceTask = (typeof SYNTHESIS_CHOICE_TASKS)[number];
-/** How multiple-choice answers are written (src/synth/questions.ts's MC_ANSWERS): "B. y" or "y (B)". */
-export const SYNTHESIS_MC_ANSWERS = ['letter-first', 'label-first'] as const;
+/** How multiple-choice answers are written (src/synth/questions.ts's MC_ANSWERS): "B. y", "y (B)" or "y". */
+export const SYNTHESIS_MC_ANSWERS = ['letter-first', 'label-first', 'label-only'] as const;
 export type SynthesisMcAnswers = (typeof SYNTHESIS_MC_ANSWERS)[number];
 
 /** What the studio's form and `mufun dataset synth` start from. */
@@ -193,8 +193,8 @@ export interface SynthesisArgs {
   /** Share of those whose options come from every task's labels, so no option order can be learnt by heart (default 0.5). */
   bindingAnyLabelShare?: number;
   /**
-   * How multiple-choice answers are written: MuCUE's "B. y" (letter-first, the default) or "y (B)"
-   * (label-first: a small model names the label first, then finds its letter; MuFun-nano's last stage).
+   * How multiple-choice answers are written: MuCUE's "B. y" (letter-first, the default), "y (B)"
+   * (label-first) or "y" (label-only: the option's text, as MuFun-nano's last stage answers).
    */
   mcAnswers?: SynthesisMcAnswers;
   /** Where the clips, MIDI files and MuFun JSON go (default: a folder named after the dataset beside the catalog). */

@@ -2,7 +2,7 @@
 //
 // Multiple choice follows MuCUE: "<audio>\n{question} (choose from: A. x, B. y, …)" answered
 // "B. y" (the text after the answer's last ". " is the label, as MuFun's GRPO reward reads it),
-// or, label-first, "y (B)" (see McAnswers). Open questions get a short sentence; captions one line. Every sample has
+// or "y (B)", or "y" (see McAnswers). Open questions get a short sentence; captions one line. Every sample has
 // extra fields: task (for per-task accuracy), format (mc | open | caption) and label.
 
 import type { ChordSpec, ClipSpec, PieceSpec } from './compose.js';
@@ -44,21 +44,23 @@ export interface Sample {
 const LETTERS = 'ABCDEFGHIJ';
 
 /**
- * How a multiple-choice answer is written: MuCUE's "B. blues" (letter-first) or "blues (B)"
- * (label-first). Letter-first asks for the letter before the model has said what it hears, so the
- * letter is a lookup of a heard label among the options, in one step; MuFun-nano v4.2 named the
- * right key for 77 % of test clips and gave a letter agreeing with its own label for 29 %.
- * Label-first says the label first, and the letter is then a lookup of that text, already written,
- * among the options. `mufun eval` reads both, and counts "blues (B)" only when B is blues.
+ * How a multiple-choice answer is written: MuCUE's "B. blues" (letter-first), "blues (B)"
+ * (label-first) or "blues" (label-only: the option's text, which MuCUE scoring and `mufun eval`
+ * accept as well as its letter). The letter is a lookup of the label among the options, a skill of
+ * its own for an LLM trained from nothing: MuFun-nano v4.2 named the right key for 77 % of test
+ * clips and gave a letter agreeing with its own label for 29 %, and 1200 steps label-first did not
+ * teach it to copy the letter of a label it had just written (bench/results/nano-v4.3-*.json).
+ * `mufun eval` reads all three, and counts "blues (B)" only when B is blues.
  */
-export const MC_ANSWERS = ['letter-first', 'label-first'] as const;
+export const MC_ANSWERS = ['letter-first', 'label-first', 'label-only'] as const;
 export type McAnswers = (typeof MC_ANSWERS)[number];
 
 export function mcAnswer(letter: string, label: string, answers: McAnswers): string {
+  if (answers === 'label-only') return label;
   return answers === 'label-first' ? `${label} (${letter})` : `${letter}. ${label}`;
 }
 
-/** "(choose from: A. x, B. y)" and the answer "B. y" (or "y (B)"), with the options in a seeded order. */
+/** "(choose from: A. x, B. y)" and the answer "B. y" (or "y (B)", "y"), with the options in a seeded order. */
 export function multipleChoice(
   rng: Prng, label: string, distractors: readonly string[], answers: McAnswers = 'letter-first',
 ): { options: string[]; text: string; answer: string } {

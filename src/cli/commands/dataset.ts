@@ -125,7 +125,7 @@ export function datasetCommand(): Command {
     .option('--option-order-tasks <list>', `the tasks those are asked for, comma-separated (default ${SYNTHESIS_DEFAULTS.optionOrderTasks.join(',')})`, parseChoiceTasks)
     .option('--binding-questions <n>', 'text-only train items that teach picking an option by its letter, the label given as a hint (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.bindingQuestions)
     .option('--binding-any-label-share <f>', `share of them with options from every task's labels (default ${SYNTHESIS_DEFAULTS.bindingAnyLabelShare})`, parseShare, SYNTHESIS_DEFAULTS.bindingAnyLabelShare)
-    .option('--mc-answers <form>', `multiple-choice answers as letter-first ("B. y", MuCUE's) or label-first ("y (B)") (default ${SYNTHESIS_DEFAULTS.mcAnswers})`, parseMcAnswers, SYNTHESIS_DEFAULTS.mcAnswers)
+    .option('--mc-answers <form>', `multiple-choice answers as letter-first ("B. y", MuCUE's), label-first ("y (B)") or label-only ("y") (default ${SYNTHESIS_DEFAULTS.mcAnswers})`, parseMcAnswers, SYNTHESIS_DEFAULTS.mcAnswers)
     .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
     .option('--db <file>', DB_HELP)
     .action((name: string, o: {

@@ -101,6 +101,7 @@ export async function synthesizeDataset(
       (orders ? `Train holds ${orders} further option orders per clip of its ${listed(orderTasks)} questions. ` : '') +
       (binding ? `Train ends with ${binding} text-only letter-binding questions (${Math.round(anyLabel * 100)} % with options from every task's labels). ` : '') +
       (mcAnswers === 'label-first' ? 'Multiple-choice answers name the label, then its letter: "brass (B)". ' : '') +
+      (mcAnswers === 'label-only' ? 'Multiple-choice answers are the option\'s text: "brass". ' : '') +
       `Labels of every clip: ${join(p.outDir, 'labels.jsonl')}; held-out test questions: ${test} (mufun eval).`,
   });
   return {
