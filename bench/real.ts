@@ -37,13 +37,15 @@ export interface RealOptions {
  * B being brass's letter, or an option's text alone, "brass"); `mismatch` a letter with another
  * option's label; `unoffered` a label the question does not offer (one of the task's `labels`
  * when alone); `malformed` anything else. Labels compare as `mufun eval` reads them (case and
- * spacing aside), so "B. Piano" is exact when B is piano.
+ * spacing aside), so "B. Piano" is exact when B is piano. An answer given through the key ("In D
+ * major, so major.") has the shape of what follows "so".
  */
 type Form = 'exact' | 'mismatch' | 'unoffered' | 'malformed';
 const FORMS: readonly Form[] = ['exact', 'mismatch', 'unoffered', 'malformed'];
 
 export function formOf(answer: string, options: readonly string[], labels: readonly string[] = []): Form {
-  const a = answer.trim();
+  const viaKey = /^In [^,]+, so (.+?)\.?$/.exec(answer.trim());
+  const a = (viaKey ? viaKey[1] : answer).trim();
   const alone = normalizeAnswer(a);
   if (options.some((o) => normalizeAnswer(o) === alone)) return 'exact';
   if (labels.some((l) => normalizeAnswer(l) === alone)) return 'unoffered';

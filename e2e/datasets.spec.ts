@@ -192,6 +192,7 @@ test('generate a labelled synthetic dataset from the page', async ({ page }) => 
   await expect(orderTasks.getByRole('checkbox', { checked: true })).toHaveCount(3);
   await orderTasks.getByRole('checkbox', { name: 'meter' }).check();
   await form.getByRole('combobox', { name: 'Multiple-choice answers' }).selectOption('label-first');
+  await form.getByRole('checkbox', { name: /Answer major\/minor through the key/ }).check();
   await form.getByRole('textbox', { name: 'Folder for the clips' }).fill(folder);
   await form.getByRole('button', { name: 'Generate' }).click();
   // done: the new dataset is opened, its items on the rendered clips, train (with the further
@@ -206,6 +207,11 @@ test('generate a labelled synthetic dataset from the page', async ({ page }) => 
   // answered label first, as chosen: "brass (B)"
   const binding = JSON.parse(readFileSync(join(folder, 'train-binding.json'), 'utf8')) as { conversations: { value: string }[] }[];
   expect(binding.every((x) => / \([A-J]\)$/.test(x.conversations[1].value))).toBe(true);
+  // and major/minor through the key
+  const modes = (JSON.parse(readFileSync(join(folder, 'train.json'), 'utf8')) as { task: string; format: string; conversations: { value: string }[] }[])
+    .filter((x) => x.task === 'mode' && x.format === 'mc');
+  expect(modes.length).toBeGreaterThan(0);
+  expect(modes.every((x) => /^In .+, so (major|minor) \([AB]\)\.$/.test(x.conversations[1].value))).toBe(true);
   const val = JSON.parse(readFileSync(join(folder, 'val.json'), 'utf8')) as unknown[];
   const trainItems = train.length + orders.length;
   await expect(page.getByRole('status', { name: 'Dataset counts' })).toContainText(`${trainItems + val.length} items · ${trainItems} train · ${val.length} eval`);

@@ -17,6 +17,14 @@ describe('the shape of a multiple-choice answer on a real recording', () => {
     expect(formOf('a banjo', options, ['brass', 'piano', 'strings', 'organ', 'guitar'])).toBe('malformed');
   });
 
+  it('reads an answer given through the key by what follows "so"', () => {
+    const modes = ['minor', 'major'];
+    expect(formOf('In D major, so major.', modes, modes)).toBe('exact');
+    expect(formOf('In D major, so B. major.', modes, modes)).toBe('exact');
+    expect(formOf('In D major, so A. major.', modes, modes)).toBe('mismatch');
+    expect(formOf('In D major, so dorian.', modes, modes)).toBe('malformed');
+  });
+
   it('is exact label first too, "piano (B)"', () => {
     expect(formOf('piano (B)', options)).toBe('exact');
     expect(formOf('piano (A)', options)).toBe('mismatch');

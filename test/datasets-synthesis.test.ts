@@ -94,7 +94,7 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     const out = join(dir, 'clips');
     await call(studio, 'datasets.synthesize', {
       name: 'Binding', clips: 5, seconds: 1, seed: 2, questionsPerClip: 2, optionOrders: 2, optionOrderTasks: ['meter', 'instrument'],
-      bindingQuestions: 12, bindingAnyLabelShare: 0.5, mcAnswers: 'label-first', outDir: out,
+      bindingQuestions: 12, bindingAnyLabelShare: 0.5, mcAnswers: 'label-first', modeViaKey: true, outDir: out,
     });
     const end = await finished(studio);
     expect(end.phase, end.message ?? '').toBe('done');
@@ -107,6 +107,7 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     expect(d.description).toContain('2 further option orders per clip of its meter and instrument questions');
     expect(d.description).toContain('12 text-only letter-binding questions (50 % with options from every task');
     expect(d.description).toContain('Multiple-choice answers name the label, then its letter');
+    expect(d.description).toContain('Major/minor is answered through the key');
     const train = (await call(studio, 'datasets.items', { datasetId: d.id })).filter((i) => i.split === 'train');
     const binding = train.slice(-12);
     expect(train.slice(0, -12).every((i) => i.audios.length === 1)).toBe(true);
@@ -118,6 +119,10 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
       expect(it.turns[1].value).toMatch(/^\S.* \([A-J]\)$/); // label first, as asked
     }
     expect(binding.filter((i) => i.sampleId!.endsWith('-any')).length).toBeGreaterThan(0);
+    // major/minor answered through the key, as asked
+    const modes = train.filter((i) => i.audios.length === 1 && i.turns[0].value.includes('(choose from: A. m') && /\b(major|minor)\b.*\b(major|minor)\)$/.test(i.turns[0].value));
+    expect(modes.length).toBeGreaterThan(0);
+    for (const m of modes) expect(m.turns[1].value).toMatch(/^In .+, so (major|minor) \([AB]\)\.$/);
     // two train questions per task and clip, as asked
     const manifest = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8')) as { settings: { questionsPerClipTrain: number } };
     expect(manifest.settings.questionsPerClipTrain).toBe(2);
@@ -132,6 +137,7 @@ describe.skipIf(!haveFluidsynth)('datasets.synthesize', () => {
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 0, seconds: 1, seed: 0 })).rejects.toThrow(/invalid-args: .*clips/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, bindingAnyLabelShare: 1.5 })).rejects.toThrow(/invalid-args: .*bindingAnyLabelShare/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, mcAnswers: 'letter-last' as never })).rejects.toThrow(/invalid-args: .*mcAnswers/);
+    await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, modeViaKey: 'yes' as never })).rejects.toThrow(/invalid-args: .*modeViaKey/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, optionOrders: 1, optionOrderTasks: [] })).rejects.toThrow(/invalid-args: .*give at least one task/);
     await expect(call(studio, 'datasets.synthesize', { name: 'New', clips: 2, seconds: 1, seed: 0, optionOrders: 1, optionOrderTasks: ['caption' as never] })).rejects.toThrow(/invalid-args: .*optionOrderTasks\[0\]/);
     expect(existsSync(join(dir, 'a'))).toBe(false);

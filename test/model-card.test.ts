@@ -16,7 +16,7 @@ const report = (() => {
   const results = [
     result('instrument', 'A. brass', 'A. brass', 'A', 'A'),
     result('instrument', 'B. piano', 'piano (C)', 'B', 'C'), // label first: the right label, another letter
-    result('mode', 'A. major', 'A. major', 'A', 'A'),
+    result('mode', 'A. major', 'In D major, so major.', 'A', 'A'), // through the key: names what follows "so"
   ];
   const task = (name: string, samples: number, correct: number) =>
     ({ task: name, samples, correct, accuracy: correct / samples, chance: 0.25, majority: { answer: 'brass', count: 1, accuracy: 0.5 }, unmatched: 0, withoutOptions: 0 });

@@ -521,6 +521,39 @@ describe('binding questions (text alone, for the letter binding)', () => {
     expect(bindingQuestion(5, 3, ALL, 0.5, 'label-only').conversations[1].value).toBe(bindingQuestion(5, 3, ALL, 0.5).label);
   });
 
+  it('major/minor through the key: each mode question of a clip answered "In <its key>, so <the answer>.", scored as that answer; nothing else changes', async () => {
+    const o = { seed: 9, seconds: 3, tasks: ALL, optionOrders: 2, optionOrderTasks: ['mode' as const], mcAnswers: 'label-only' as const };
+    const samples = (ps: ClipPlan[]) => ps.flatMap((p) => [...p.samples, ...p.orders]);
+    const plain = planSplit('train', 16, o), viaKey = planSplit('train', 16, { ...o, modeViaKey: true });
+    const before = samples(plain), after = samples(viaKey);
+    const keyOf = new Map(plain.map((p) => [`${p.spec.id}.wav`, p.spec.kind === 'piece' ? p.spec.key : '']));
+    let modes = 0;
+    before.forEach((s, i) => {
+      const a = s.conversations[1].value, b = after[i].conversations[1].value;
+      expect(after[i].conversations[0].value).toBe(s.conversations[0].value);
+      if (s.task !== 'mode' || s.format !== 'mc') return expect(b).toBe(a);
+      modes++;
+      expect(b).toBe(`In ${keyOf.get(s.audio!)}, so ${a}.`);
+      expect(keyOf.get(s.audio!)!.endsWith(s.label)).toBe(true);
+      expect(scoreAnswer(b, a, parseOptions(s.conversations[0].value)).correct).toBe(true);
+    });
+    expect(modes).toBeGreaterThan(20);
+    // an answer whose key says the other mode names no option
+    expect(scoreAnswer('In D major, so minor.', 'minor', parseOptions('Mode? (choose from: A. minor, B. major)')).correct).toBe(false);
+    const out = mkdtempSync(join(tmpdir(), 'synth-mode-via-key-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await synthDataCommand().exitOverride().parseAsync(['--out', out, '--count', '4', '--seconds', '3', '--seed', '9', '--no-render', '--mode-via-key'], { from: 'user' });
+    } finally {
+      log.mockRestore();
+    }
+    const meta = JSON.parse(readFileSync(join(out, 'dataset.json'), 'utf8'));
+    expect(meta.settings.modeViaKey).toBe(true);
+    expect(meta.command).toContain('--mode-via-key');
+    const test = JSON.parse(readFileSync(join(out, 'test.json'), 'utf8')) as Sample[];
+    expect(test.filter((s) => s.task === 'mode').every((s) => /^In .+ (major|minor), so [A-J]\. (major|minor)\.$/.test(s.conversations[1].value))).toBe(true);
+  });
+
   it('mufun synth-data --no-render writes the questions and MIDI without audio: further questions about clips rendered in another folder', async () => {
     const out = mkdtempSync(join(tmpdir(), 'synth-norender-'));
     const args = ['--count', '4', '--seconds', '3', '--seed', '9', '--splits', '0.5,0.25,0.25', '--no-render'];

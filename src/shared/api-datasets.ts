@@ -197,6 +197,8 @@ export interface SynthesisArgs {
    * (label-first) or "y" (label-only: the option's text, as MuFun-nano's last stage answers).
    */
   mcAnswers?: SynthesisMcAnswers;
+  /** Major/minor questions about a clip answered through its key: "In D major, so major." (default false). */
+  modeViaKey?: boolean;
   /** Where the clips, MIDI files and MuFun JSON go (default: a folder named after the dataset beside the catalog). */
   outDir?: string;
 }
@@ -369,6 +371,7 @@ export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[
     bindingQuestions: optional(number({ integer: true, min: 0, max: 1_000_000 })),
     bindingAnyLabelShare: optional(number({ min: 0, max: 1 })),
     mcAnswers: optional(oneOf(SYNTHESIS_MC_ANSWERS)),
+    modeViaKey: optional(boolean()),
     outDir: optional(path()),
   }),
   'datasets.cancelSynthesis': object({}),

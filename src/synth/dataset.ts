@@ -50,6 +50,8 @@ export interface SynthDataOptions {
   bindingAnyLabelShare?: number;
   /** How multiple-choice answers are written, in every file (default letter-first: MuCUE's "B. y"). */
   mcAnswers?: McAnswers;
+  /** Major/minor questions about a clip answered through its key: "In D major, so major." (see AnswerStyle). */
+  modeViaKey?: boolean;
   jobs?: number;
   soundfont?: string;
   /** Write specs, MIDI and JSON only, no audio (tests, dry runs, other questions about clips rendered elsewhere). */
@@ -97,7 +99,7 @@ export interface ClipPlan {
 
 /** Specs, MIDI and questions of every clip of a split (pure: nothing is written). */
 export function planSplit(
-  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip' | 'optionOrders' | 'optionOrderTasks' | 'mcAnswers'>,
+  split: Split, n: number, o: Pick<SynthDataOptions, 'seed' | 'seconds' | 'tasks' | 'chordShare' | 'openShare' | 'questionsPerClip' | 'optionOrders' | 'optionOrderTasks' | 'mcAnswers' | 'modeViaKey'>,
 ): ClipPlan[] {
   const chordShare = effectiveChordShare(o.tasks, o.chordShare);
   const openShare = split === 'train' ? (o.openShare ?? 0.3) : 0;
@@ -106,10 +108,9 @@ export function planSplit(
   for (let i = 0; i < n; i++) {
     const spec = clipSpec(split, i, { seed: o.seed, seconds: o.seconds, chordShare });
     const { events, musicSeconds } = compose(spec, o.seed);
-    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask, answers: o.mcAnswers });
-    const orders = split === 'train'
-      ? optionOrderQuestions(spec, o.tasks, `${spec.id}.wav`, o.seed, o.optionOrders ?? 0, o.optionOrderTasks, o.mcAnswers)
-      : [];
+    const style = { answers: o.mcAnswers, modeViaKey: o.modeViaKey };
+    const samples = questionsFor(spec, o.tasks, `${spec.id}.wav`, { seed: o.seed, openShare, perTask, ...style });
+    const orders = split === 'train' ? optionOrderQuestions(spec, o.tasks, `${spec.id}.wav`, o.seed, o.optionOrders ?? 0, o.optionOrderTasks, style) : [];
     plans.push({ spec, midi: writeMidi(events), musicSeconds, samples, orders });
   }
   return plans;
@@ -197,7 +198,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
   const settings = {
     generatorVersion: GENERATOR_VERSION, seed: o.seed, seconds: o.seconds, chordShare,
     openShareTrain: o.openShare ?? 0.3, questionsPerClipTrain: o.questionsPerClip ?? 1, optionOrdersTrain: o.optionOrders ?? 0, optionOrderTasks: o.optionOrderTasks ?? PARTIAL_OPTION_TASKS, bindingQuestionsTrain: o.bindingQuestions ?? 0,
-    bindingAnyLabelShare: o.bindingAnyLabelShare ?? 0, mcAnswers: o.mcAnswers ?? 'letter-first', soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
+    bindingAnyLabelShare: o.bindingAnyLabelShare ?? 0, mcAnswers: o.mcAnswers ?? 'letter-first', modeViaKey: o.modeViaKey ?? false, soundfont: renderer?.soundfont ?? null, fluidsynth: renderer?.version ?? null,
   };
   const audioDir = join(o.out, 'audio'), midiDir = join(o.out, 'midi');
   // Clips already on disk must come from the same settings, or "resuming" would mix two data sets.
@@ -292,7 +293,7 @@ export async function generateDataset(o: SynthDataOptions): Promise<SynthDataRes
       (o.optionOrders && o.optionOrderTasks ? ` --option-order-tasks ${o.optionOrderTasks.join(',')}` : '') +
       (o.bindingQuestions ? ` --binding-questions ${o.bindingQuestions}` : '') +
       (o.bindingQuestions && o.bindingAnyLabelShare ? ` --binding-any-label-share ${o.bindingAnyLabelShare}` : '') +
-      (o.mcAnswers && o.mcAnswers !== 'letter-first' ? ` --mc-answers ${o.mcAnswers}` : '') +
+      (o.mcAnswers && o.mcAnswers !== 'letter-first' ? ` --mc-answers ${o.mcAnswers}` : '') + (o.modeViaKey ? ' --mode-via-key' : '') +
       (o.noRender ? ' --no-render' : ''),
   };
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);

@@ -126,15 +126,16 @@ export function datasetCommand(): Command {
     .option('--binding-questions <n>', 'text-only train items that teach picking an option by its letter, the label given as a hint (default 0)', parseNonNegativeInt, SYNTHESIS_DEFAULTS.bindingQuestions)
     .option('--binding-any-label-share <f>', `share of them with options from every task's labels (default ${SYNTHESIS_DEFAULTS.bindingAnyLabelShare})`, parseShare, SYNTHESIS_DEFAULTS.bindingAnyLabelShare)
     .option('--mc-answers <form>', `multiple-choice answers as letter-first ("B. y", MuCUE's), label-first ("y (B)") or label-only ("y") (default ${SYNTHESIS_DEFAULTS.mcAnswers})`, parseMcAnswers, SYNTHESIS_DEFAULTS.mcAnswers)
+    .option('--mode-via-key', 'answer the major/minor questions through the key: "In D major, so major."')
     .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
     .option('--db <file>', DB_HELP)
     .action((name: string, o: {
-      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: SynthesisChoiceTask[]; bindingQuestions: number; bindingAnyLabelShare: number; mcAnswers: SynthesisMcAnswers; out?: string; db?: string;
+      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: SynthesisChoiceTask[]; bindingQuestions: number; bindingAnyLabelShare: number; mcAnswers: SynthesisMcAnswers; modeViaKey?: boolean; out?: string; db?: string;
     }) =>
       withCatalog(o.db, async (db) => {
-        const { clips, seconds, seed, questionsPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, mcAnswers } = o;
+        const { clips, seconds, seed, questionsPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, mcAnswers, modeViaKey } = o;
         const plan = planSynthesis(db, catalogPath(o.db), {
-          name, clips, seconds, seed, questionsPerClip, optionOrders: o.optionOrdersPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, mcAnswers, outDir: o.out && resolve(o.out),
+          name, clips, seconds, seed, questionsPerClip, optionOrders: o.optionOrdersPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, mcAnswers, modeViaKey, outDir: o.out && resolve(o.out),
         });
         const ctrl = new AbortController();
         const stop = () => {

@@ -34,12 +34,13 @@ export function synthDataCommand(): Command {
     .option('--binding-questions <n>', 'text-only train questions that teach picking an option by its letter (the label is given as a hint)', parseNonNegativeInt, 0)
     .option('--binding-any-label-share <f>', 'share of the binding questions whose options come from every task\'s labels (a lookup no option order can be learnt for)', parseShare, 0)
     .option('--mc-answers <form>', 'multiple-choice answers as letter-first ("B. y", MuCUE\'s), label-first ("y (B)": the label, then its letter) or label-only ("y": the option\'s text)', parseMcAnswers, 'letter-first')
+    .option('--mode-via-key', 'answer the major/minor questions about a clip through its key: "In D major, so major."')
     .option('--jobs <n>', 'FluidSynth processes at once (default: twice the CPU count: each waits part of its time)', parsePositiveInt)
     .option('--soundfont <sf2>', 'General MIDI soundfont (default: MUFUN_SOUNDFONT or /usr/share/sounds/sf2/FluidR3_GM.sf2)')
     .option('--no-render', 'write the questions, labels and MIDI only, no audio: e.g. other questions about clips rendered in another folder with the same --seed, --count and --seconds (train with --audio-folder there)')
     .action(async (o: {
       out: string; count: number; seed: number; seconds: number; splits?: [number, number, number]; tasks?: Task[];
-      chordShare: number; openShare: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: Exclude<Task, 'caption'>[]; bindingQuestions: number; bindingAnyLabelShare: number; mcAnswers: McAnswers; jobs?: number; soundfont?: string; render: boolean;
+      chordShare: number; openShare: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: Exclude<Task, 'caption'>[]; bindingQuestions: number; bindingAnyLabelShare: number; mcAnswers: McAnswers; modeViaKey?: boolean; jobs?: number; soundfont?: string; render: boolean;
     }) => {
       const tty = process.stderr.isTTY;
       let lastLine = 0;

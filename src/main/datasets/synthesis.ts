@@ -70,10 +70,11 @@ export async function synthesizeDataset(
   const binding = p.bindingQuestions ?? d.bindingQuestions;
   const anyLabel = p.bindingAnyLabelShare ?? d.bindingAnyLabelShare;
   const mcAnswers = p.mcAnswers ?? d.mcAnswers;
+  const modeViaKey = p.modeViaKey ?? false;
   await generateDataset({
     out: p.outDir, count: p.clips, seed: p.seed, seconds: p.seconds, splits: [0.8, 0.1, 0.1], tasks: [...TASKS],
     questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, optionOrders: orders, optionOrderTasks: orderTasks, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
-    mcAnswers, signal: o.signal, onProgress: (x) => o.onProgress?.(x.done, x.total),
+    mcAnswers, modeViaKey, signal: o.signal, onProgress: (x) => o.onProgress?.(x.done, x.total),
   });
   o.onImporting?.();
   const audioRoot = join(p.outDir, 'audio');
@@ -102,6 +103,7 @@ export async function synthesizeDataset(
       (binding ? `Train ends with ${binding} text-only letter-binding questions (${Math.round(anyLabel * 100)} % with options from every task's labels). ` : '') +
       (mcAnswers === 'label-first' ? 'Multiple-choice answers name the label, then its letter: "brass (B)". ' : '') +
       (mcAnswers === 'label-only' ? 'Multiple-choice answers are the option\'s text: "brass". ' : '') +
+      (modeViaKey ? 'Major/minor is answered through the key: "In D major, so major." ' : '') +
       `Labels of every clip: ${join(p.outDir, 'labels.jsonl')}; held-out test questions: ${test} (mufun eval).`,
   });
   return {
