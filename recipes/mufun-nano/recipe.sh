@@ -6,23 +6,27 @@
 #   with the clips' questions) → drill (the clips' questions in further option orders: first for
 #   instrument, key and chord, then for every task) → retagging (the tower and connector again:
 #   the first tagging stopped before they had learnt pitch) and the LLM on the new tokens → answers
-#   (the same questions answered with the option's text, "brass", not its letter) → GRPO on the
+#   (the same questions answered with the option's text, "brass", not its letter; then major/minor
+#   through the key, "In D major, so major.") → GRPO on the
 #   questions the tower hears best (optional) → per-task test accuracy → resources/.
 # Every stage is skipped when its output exists; the LLM stages resume where they stopped
 # (tagging starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
-# The shipped model (v4.3) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
+# The shipped model (v4.4) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
 # stage 1 capped at 1680 steps, letters on 96000 binding questions (half with options from every
 # task's labels) in four phases, one mixed round, then two drill rounds on the clips' questions in
 # further option orders of instrument, key and chord, two more with every task's, then two epochs
-# of retagging and one round of the LLM on the new tokens, then one round answering with the option's text (DEVELOPERS.md
-# "Training"). The shipped weights took the same stages (v4.1's last two rounds, v4.2's
-# retagging and round and v4.3's round run by this script or its exact commands, from the earlier models' weights)
+# of retagging and one round of the LLM on the new tokens, then one round answering with the
+# option's text and a shorter one answering major/minor through the key (DEVELOPERS.md
+# "Training"). The shipped weights took the same stages (v4.1's last two rounds, v4.2's retagging
+# and round, v4.3's and v4.4's rounds run by this script or its exact commands, from the earlier
+# models' weights)
 # with three differences: the first letters phase ran on 24000 task-only
 # binding questions, the mixed round was the first 1500 steps of a 2400-step schedule, and the
 # first drill round's option orders (6 instrument, 2 key, 3 chord per clip) and its 30000 binding
 # questions (a random draw) came from a script before synth-data wrote them.
-# v4.2: ANSWERS_PLAN= (the rest as now). v4.1: RETAG_EPOCHS=0 ANSWERS_PLAN=. v4: DRILL_ALL_PLAN= RETAG_EPOCHS=0.
+# v4.3: VIA_KEY_PLAN= (the rest as now). v4.2: ANSWERS_PLAN= VIA_KEY_PLAN=. v4.1: that and
+# RETAG_EPOCHS=0. v4: that and DRILL_ALL_PLAN=.
 # v3.1: CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
 #   FULL_STEPS= BINDING=24000 BINDING_ANY=0 LETTERS_PLAN= MIXED_ROUNDS=2 MIXED_STEPS=2400 MIXED_LR=1e-3
 #   ORDERS=0 DRILL_PLAN= GRPO_STEPS=80

@@ -49,7 +49,7 @@ const LETTERS = 'ABCDEFGHIJ';
  * accept as well as its letter). The letter is a lookup of the label among the options, a skill of
  * its own for an LLM trained from nothing: MuFun-nano v4.2 named the right key for 77 % of test
  * clips and gave a letter agreeing with its own label for 29 %, and 1200 steps label-first did not
- * teach it to copy the letter of a label it had just written (bench/results/nano-v4.3-*.json).
+ * teach it to copy the letter of a label it had just written (bench/results/nano-v4.4-2026-11-28.json).
  * `mufun eval` reads all three, and counts "blues (B)" only when B is blues.
  */
 export const MC_ANSWERS = ['letter-first', 'label-first', 'label-only'] as const;
