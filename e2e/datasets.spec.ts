@@ -71,6 +71,7 @@ test('label passages by keyboard, split, export and import MuFun JSON', async ({
   await form.getByRole('textbox', { name: 'Question' }).fill('What genre is this?');
   await form.getByRole('textbox', { name: 'Choices (one per line)' }).fill('rock\nblues\njazz');
   await form.getByRole('checkbox', { name: 'Shuffle options per item' }).uncheck();
+  await expect(form.getByRole('combobox', { name: /^Answers/ })).toHaveValue('letter-first'); // MuCUE's "B. blues"
   await form.getByRole('textbox', { name: 'Task field' }).fill('genre');
   await form.getByRole('button', { name: 'Add template' }).click();
   await expect(page.getByRole('combobox', { name: 'Task template' })).toHaveValue(/\d+/);

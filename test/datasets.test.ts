@@ -19,7 +19,7 @@ afterAll(async () => studio?.close());
 
 const mc = (over: Partial<DatasetTemplate> = {}): DatasetTemplate => ({
   id: 1, name: 'Genre', kind: 'choice', question: 'What genre is this?', choices: ['rock', 'blues', 'jazz'],
-  maxOptions: null, shuffle: false, task: 'genre', ...over,
+  maxOptions: null, shuffle: false, task: 'genre', answers: 'letter-first', ...over,
 });
 
 describe('task templates', () => {
@@ -30,6 +30,12 @@ describe('task templates', () => {
       { from: 'human', value: '<audio>\nWhat genre is this? (choose from: A. rock, B. blues, C. jazz)' },
       { from: 'gpt', value: 'B. blues' },
     ]);
+  });
+
+  it('answers as the template says: "blues (B)" label first, "blues" label only (how MuFun-nano answers)', () => {
+    const question = { from: 'human', value: '<audio>\nWhat genre is this? (choose from: A. rock, B. blues, C. jazz)' };
+    expect(renderTemplate(mc({ answers: 'label-first' }), 'Blues', { audios: 1, seedKey: 'x' }).turns).toEqual([question, { from: 'gpt', value: 'blues (B)' }]);
+    expect(renderTemplate(mc({ answers: 'label-only' }), 'Blues', { audios: 1, seedKey: 'x' }).turns).toEqual([question, { from: 'gpt', value: 'blues' }]);
   });
 
   it('shuffled options and a distractor subset are seeded by the item, and always include the label', () => {
@@ -90,8 +96,16 @@ describe('datasets through the API', () => {
     expect(item.problems).toEqual(['no question and answer yet: pick a label or write the turns']);
 
     const t = await call(studio, 'datasets.saveTemplate', { name: 'Genre 3', kind: 'choice', question: 'What genre is this?', choices: ['rock', 'blues', 'jazz'], shuffle: false, task: 'genre' });
+    expect(t.answers).toBe('letter-first');
     const preview = await call(studio, 'datasets.previewLabel', { itemId: item.id, templateId: t.id, label: 'blues' });
     expect(preview[1]).toEqual({ from: 'gpt', value: 'B. blues' });
+    // the same template answering with the label alone, as MuFun-nano does
+    const labelOnly = await call(studio, 'datasets.saveTemplate', { id: t.id, name: 'Genre 3', kind: 'choice', question: 'What genre is this?', choices: ['rock', 'blues', 'jazz'], shuffle: false, task: 'genre', answers: 'label-only' });
+    expect(labelOnly.answers).toBe('label-only');
+    expect((await call(studio, 'datasets.templates', {})).find((x) => x.id === t.id)?.answers).toBe('label-only');
+    expect((await call(studio, 'datasets.previewLabel', { itemId: item.id, templateId: t.id, label: 'blues' }))[1]).toEqual({ from: 'gpt', value: 'blues' });
+    await expect(call(studio, 'datasets.saveTemplate', { ...labelOnly, answers: 'letter-last' as never })).rejects.toThrow(/invalid-args: .*answers/);
+    await call(studio, 'datasets.saveTemplate', { id: t.id, name: 'Genre 3', kind: 'choice', question: 'What genre is this?', choices: ['rock', 'blues', 'jazz'], shuffle: false, task: 'genre' });
     expect((await call(studio, 'datasets.items', { datasetId: d.id }))[0].turns).toEqual([]); // preview saves nothing
 
     const [labelled] = await call(studio, 'datasets.label', { itemIds: [item.id], templateId: t.id, label: 'blues' });

@@ -100,6 +100,8 @@ export interface DatasetTemplate {
   shuffle: boolean;
   /** The item's `task` field when labelled with it. */
   task: string | null;
+  /** How a choice template's answers are written: "B. y" (letter-first, MuCUE's), "y (B)" or "y" (label-only, as MuFun-nano answers). */
+  answers: SynthesisMcAnswers;
 }
 
 export interface ImportProblem {
@@ -150,6 +152,8 @@ export interface TemplateArgs {
   maxOptions?: number | null;
   shuffle: boolean;
   task?: string | null;
+  /** Default letter-first. */
+  answers?: SynthesisMcAnswers;
 }
 
 /** The synthetic data's multiple-choice tasks (src/synth/questions.ts's TASKS but captions). */
@@ -306,6 +310,7 @@ const templateCheck: Check<TemplateArgs> = refine(
     maxOptions: optional(nullable(number({ min: 2, max: 26, integer: true }))),
     shuffle: boolean(),
     task: optional(nullable(string({ maxLength: 100 }))),
+    answers: optional(oneOf(SYNTHESIS_MC_ANSWERS)),
   }),
   (t) => {
     if (t.kind === 'choice' && t.choices.length < 2) return 'a multiple-choice template needs at least two choices';

@@ -1,6 +1,6 @@
 // The catalog's schema, as numbered migrations: each runs once, in order, in one transaction,
 // and PRAGMA user_version records the last one applied. Never edit a shipped migration; add one.
-import { DATASET_MIGRATION } from '../datasets/schema.js';
+import { DATASET_MIGRATION, DATASET_TEMPLATE_ANSWERS_MIGRATION } from '../datasets/schema.js';
 import { EVALUATION_MIGRATION } from '../evals/schema.js';
 import { TRAINING_MIGRATION, TRAINING_TAGGING_MIGRATION } from '../training/schema.js';
 
@@ -95,4 +95,6 @@ export const MIGRATIONS: readonly string[] = [
   EVALUATION_MIGRATION,
   // 6: tagging jobs (a training kind) — see training/schema.ts
   TRAINING_TAGGING_MIGRATION,
+  // 7: how a choice template writes its answers — see datasets/schema.ts
+  DATASET_TEMPLATE_ANSWERS_MIGRATION,
 ];

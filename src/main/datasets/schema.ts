@@ -6,6 +6,12 @@
 // that the studio has no column for are kept verbatim in `extra`, so export gives them back.
 // Samples an import could not take (malformed, audio not found) are kept with the reason in
 // dataset_rejects, never dropped silently.
+/** How a choice template writes its answers: "B. y" (MuCUE's), "y (B)" or "y" (src/synth/questions.ts's McAnswers). */
+export const DATASET_TEMPLATE_ANSWERS_MIGRATION = `
+  ALTER TABLE dataset_templates ADD COLUMN answers TEXT NOT NULL DEFAULT 'letter-first'
+    CHECK (answers IN ('letter-first', 'label-first', 'label-only'));
+`;
+
 export const DATASET_MIGRATION = `
   CREATE TABLE datasets (
     id INTEGER PRIMARY KEY,

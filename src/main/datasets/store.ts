@@ -9,6 +9,7 @@ import type {
   DatasetTurn,
   ImportProblem,
   Split,
+  SynthesisMcAnswers,
   TemplateArgs,
   TemplateKind,
 } from '../../shared/api-datasets.js';
@@ -71,6 +72,7 @@ interface TemplateRow {
   max_options: number | null;
   shuffle: number;
   task: string | null;
+  answers: SynthesisMcAnswers;
 }
 
 /** An item as stored, with its audio as the catalog knows it (what export and validation need). */
@@ -103,6 +105,7 @@ const toTemplate = (r: TemplateRow): DatasetTemplate => ({
   maxOptions: r.max_options,
   shuffle: r.shuffle !== 0,
   task: r.task,
+  answers: r.answers,
 });
 
 export class DatasetStore {
@@ -401,16 +404,19 @@ export class DatasetStore {
     const taken = this.db.prepare('SELECT id FROM dataset_templates WHERE name = ?').get(name) as { id: number } | undefined;
     if (taken && taken.id !== t.id) throw new DatasetStoreError('invalid-args', `a template named "${name}" already exists`);
     const choices = JSON.stringify(t.kind === 'choice' ? t.choices.map((c) => c.trim()) : []);
-    const values = [name, t.kind, t.question.trim(), choices, t.kind === 'choice' ? (t.maxOptions ?? null) : null, t.shuffle ? 1 : 0, t.task?.trim() || null];
+    const values = [
+      name, t.kind, t.question.trim(), choices, t.kind === 'choice' ? (t.maxOptions ?? null) : null, t.shuffle ? 1 : 0, t.task?.trim() || null,
+      t.kind === 'choice' ? (t.answers ?? 'letter-first') : 'letter-first',
+    ];
     if (t.id !== undefined) {
       this.requireTemplate(t.id);
       this.db
-        .prepare('UPDATE dataset_templates SET name = ?, kind = ?, question = ?, choices = ?, max_options = ?, shuffle = ?, task = ? WHERE id = ?')
+        .prepare('UPDATE dataset_templates SET name = ?, kind = ?, question = ?, choices = ?, max_options = ?, shuffle = ?, task = ?, answers = ? WHERE id = ?')
         .run(...values, t.id);
       return this.requireTemplate(t.id);
     }
     const r = this.db
-      .prepare('INSERT INTO dataset_templates (name, kind, question, choices, max_options, shuffle, task, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare('INSERT INTO dataset_templates (name, kind, question, choices, max_options, shuffle, task, answers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(...values, Date.now());
     return this.requireTemplate(Number(r.lastInsertRowid));
   }

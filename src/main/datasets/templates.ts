@@ -1,11 +1,13 @@
 // Task templates: a label in, MuFun-style turns out.
 //   choice  → "<audio>\n{question} (choose from: A. x, B. y, …)" answered "B. y" (MuCUE's form; the
-//             label is the text after the answer's last ". ", as MuFun's GRPO reward reads it)
+//             label is the text after the answer's last ". ", as MuFun's GRPO reward reads it), or
+//             "y (B)" or "y" as the template's `answers` says
 //   open    → "<audio>\n{question}" answered with the label
 //   caption → "<audio>\n{question}" answered with the description
 // Distractors and option order are seeded per item, so labelling again gives the same question.
 import type { DatasetTemplate, DatasetTurn } from '../../shared/api-datasets.js';
 import { shuffled } from '../../model/train/data.js';
+import { mcAnswer } from '../../synth/questions.js';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -61,7 +63,7 @@ export function renderTemplate(t: DatasetTemplate, label: string, o: { audios: n
     label: choice,
     turns: [
       { from: 'human', value: `${prefix}${question} (choose from: ${list})` },
-      { from: 'gpt', value: `${LETTERS[at]}. ${choice}` },
+      { from: 'gpt', value: mcAnswer(LETTERS[at], choice, t.answers) },
     ],
   };
 }
