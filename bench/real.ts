@@ -15,7 +15,7 @@ import { matchOption, normalizeAnswer, parseOptions } from '../src/model/eval.js
 import { MufunModel } from '../src/model/mufun.js';
 import { Tokenizer } from '../src/model/tokenizer.js';
 import { Prng } from '../src/synth/prng.js';
-import { PIECE_TASKS, TASK_CLASSES, unlabelledQuestion, type Task } from '../src/synth/questions.js';
+import { PIECE_TASKS, TASK_CLASSES, answerParts, unlabelledQuestion, type Task } from '../src/synth/questions.js';
 
 /** Where Debian's packages put their music (sound effects there are shorter than MIN_SECONDS). */
 export const DEBIAN_MUSIC = ['/usr/share/games/etr/music', '/usr/share/games/frozen-bubble/snd'];
@@ -44,18 +44,13 @@ type Form = 'exact' | 'mismatch' | 'unoffered' | 'malformed';
 const FORMS: readonly Form[] = ['exact', 'mismatch', 'unoffered', 'malformed'];
 
 export function formOf(answer: string, options: readonly string[], labels: readonly string[] = []): Form {
-  const viaKey = /^In [^,]+, so (.+?)\.?$/.exec(answer.trim());
-  const a = (viaKey ? viaKey[1] : answer).trim();
-  const alone = normalizeAnswer(a);
-  if (options.some((o) => normalizeAnswer(o) === alone)) return 'exact';
-  if (labels.some((l) => normalizeAnswer(l) === alone)) return 'unoffered';
-  const letterFirst = /^([A-J])\. (.+)$/.exec(a);
-  const labelFirst = /^(.+) \(([A-J])\)$/.exec(a);
-  const [letter, text] = letterFirst ? [letterFirst[1], letterFirst[2]] : labelFirst ? [labelFirst[2], labelFirst[1]] : ['', ''];
-  if (!letter || 'ABCDEFGHIJ'.indexOf(letter) >= options.length) return 'malformed';
-  const label = normalizeAnswer(text);
-  const named = options.findIndex((o) => normalizeAnswer(o) === label);
-  return named === 'ABCDEFGHIJ'.indexOf(letter) ? 'exact' : named >= 0 ? 'mismatch' : 'unoffered';
+  const { letter, label } = answerParts(answer);
+  const text = normalizeAnswer(label);
+  const named = options.findIndex((o) => normalizeAnswer(o) === text);
+  if (letter === null) return named >= 0 ? 'exact' : labels.some((l) => normalizeAnswer(l) === text) ? 'unoffered' : 'malformed';
+  const at = 'ABCDEFGHIJ'.indexOf(letter);
+  if (at >= options.length) return 'malformed';
+  return named === at ? 'exact' : named >= 0 ? 'mismatch' : 'unoffered';
 }
 
 interface Answer { task: Task; prompt: string; answer: string; picked: string | null; form: Form | null }

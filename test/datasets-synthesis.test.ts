@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SYNTHESIS_CHOICE_TASKS, SYNTHESIS_DEFAULTS, SYNTHESIS_MC_ANSWERS, type SynthesisProgress } from '../src/shared/api-datasets.js';
+import { SYNTHESIS_CHOICE_TASKS, SYNTHESIS_DEFAULTS, MC_ANSWER_FORMS, type SynthesisProgress } from '../src/shared/api-datasets.js';
 import type { Studio } from '../src/main/services.js';
 import { folderName } from '../src/main/datasets/synthesis.js';
 import { MC_ANSWERS, PARTIAL_OPTION_TASKS, TASKS } from '../src/synth/questions.js';
@@ -36,7 +36,7 @@ describe('the synthesis API names the generator\'s tasks', () => {
   });
 
   it('offers the generator\'s answer forms, MuCUE\'s letter-first by default', () => {
-    expect([...SYNTHESIS_MC_ANSWERS]).toEqual([...MC_ANSWERS]);
+    expect([...MC_ANSWER_FORMS]).toEqual([...MC_ANSWERS]);
     expect(SYNTHESIS_DEFAULTS.mcAnswers).toBe('letter-first');
   });
 });

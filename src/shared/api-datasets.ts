@@ -101,7 +101,7 @@ export interface DatasetTemplate {
   /** The item's `task` field when labelled with it. */
   task: string | null;
   /** How a choice template's answers are written: "B. y" (letter-first, MuCUE's), "y (B)" or "y" (label-only, as MuFun-nano answers). */
-  answers: SynthesisMcAnswers;
+  answers: McAnswerForm;
 }
 
 export interface ImportProblem {
@@ -153,22 +153,22 @@ export interface TemplateArgs {
   shuffle: boolean;
   task?: string | null;
   /** Default letter-first. */
-  answers?: SynthesisMcAnswers;
+  answers?: McAnswerForm;
 }
 
 /** The synthetic data's multiple-choice tasks (src/synth/questions.ts's TASKS but captions). */
 export const SYNTHESIS_CHOICE_TASKS = ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics'] as const;
 export type SynthesisChoiceTask = (typeof SYNTHESIS_CHOICE_TASKS)[number];
-/** How multiple-choice answers are written (src/synth/questions.ts's MC_ANSWERS): "B. y", "y (B)" or "y". */
-export const SYNTHESIS_MC_ANSWERS = ['letter-first', 'label-first', 'label-only'] as const;
-export type SynthesisMcAnswers = (typeof SYNTHESIS_MC_ANSWERS)[number];
+/** How multiple-choice answers are written, by synthesis and by choice templates (src/synth/questions.ts's MC_ANSWERS): "B. y", "y (B)" or "y". */
+export const MC_ANSWER_FORMS = ['letter-first', 'label-first', 'label-only'] as const;
+export type McAnswerForm = (typeof MC_ANSWER_FORMS)[number];
 
 /** What the studio's form and `mufun dataset synth` start from. */
 export const SYNTHESIS_DEFAULTS = {
   clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, optionOrders: 0,
   /** the tasks that offer only some of their labels as options */
   optionOrderTasks: ['instrument', 'key', 'chord'] as readonly SynthesisChoiceTask[],
-  bindingQuestions: 0, bindingAnyLabelShare: 0.5, mcAnswers: 'letter-first' as SynthesisMcAnswers,
+  bindingQuestions: 0, bindingAnyLabelShare: 0.5, mcAnswers: 'letter-first' as McAnswerForm,
 } as const;
 
 /** A synthetic music data set to render (src/synth) and import as a new dataset. */
@@ -200,7 +200,7 @@ export interface SynthesisArgs {
    * How multiple-choice answers are written: MuCUE's "B. y" (letter-first, the default), "y (B)"
    * (label-first) or "y" (label-only: the option's text, as MuFun-nano's last stage answers).
    */
-  mcAnswers?: SynthesisMcAnswers;
+  mcAnswers?: McAnswerForm;
   /** Major/minor questions about a clip answered through its key: "In D major, so major." (default false). */
   modeViaKey?: boolean;
   /** Where the clips, MIDI files and MuFun JSON go (default: a folder named after the dataset beside the catalog). */
@@ -310,7 +310,7 @@ const templateCheck: Check<TemplateArgs> = refine(
     maxOptions: optional(nullable(number({ min: 2, max: 26, integer: true }))),
     shuffle: boolean(),
     task: optional(nullable(string({ maxLength: 100 }))),
-    answers: optional(oneOf(SYNTHESIS_MC_ANSWERS)),
+    answers: optional(oneOf(MC_ANSWER_FORMS)),
   }),
   (t) => {
     if (t.kind === 'choice' && t.choices.length < 2) return 'a multiple-choice template needs at least two choices';
@@ -375,7 +375,7 @@ export const datasetsArgChecks: { [N in keyof DatasetCalls]: Check<DatasetCalls[
     optionOrderTasks: optional(refine(array(oneOf(SYNTHESIS_CHOICE_TASKS), { maxLength: SYNTHESIS_CHOICE_TASKS.length }), (xs) => (xs.length ? null : 'give at least one task'))),
     bindingQuestions: optional(number({ integer: true, min: 0, max: 1_000_000 })),
     bindingAnyLabelShare: optional(number({ min: 0, max: 1 })),
-    mcAnswers: optional(oneOf(SYNTHESIS_MC_ANSWERS)),
+    mcAnswers: optional(oneOf(MC_ANSWER_FORMS)),
     modeViaKey: optional(boolean()),
     outDir: optional(path()),
   }),

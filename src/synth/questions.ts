@@ -85,13 +85,22 @@ export function multipleChoice(
   };
 }
 
-/** The label of a multiple-choice answer: the text before " (B)", else after the last ". " (as MuFun's reward reads it). */
-export function answerLabel(answer: string): string {
-  const labelFirst = /^(.*\S) \([A-J]\)$/.exec(answer.trim());
-  if (labelFirst) return labelFirst[1];
-  const i = answer.lastIndexOf('. ');
-  return i < 0 ? answer.trim() : answer.slice(i + 2).trim();
+/**
+ * The letter and label of a multiple-choice answer in any form this generator writes: "B. y",
+ * "y (B)" or "y" (letter null), each also through the key ("In D major, so B. major.").
+ */
+export function answerParts(answer: string): { letter: string | null; label: string } {
+  const viaKey = /^In [^,]+, so (.+?)\.?$/.exec(answer.trim());
+  const a = (viaKey ? viaKey[1] : answer).trim();
+  const letterFirst = /^([A-J])\. (.+)$/.exec(a);
+  if (letterFirst) return { letter: letterFirst[1], label: letterFirst[2].trim() };
+  const labelFirst = /^(.*\S) \(([A-J])\)$/.exec(a);
+  if (labelFirst) return { letter: labelFirst[2], label: labelFirst[1] };
+  return { letter: null, label: a };
 }
+
+/** The label of a multiple-choice answer ("y" of "B. y", as MuFun's reward reads it, of "y (B)" and of "y"). */
+export const answerLabel = (answer: string): string => answerParts(answer).label;
 
 export function labelOf(spec: ClipSpec, task: Exclude<Task, 'caption'>): string {
   if (task === 'instrument') return spec.family;

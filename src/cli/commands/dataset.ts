@@ -12,7 +12,7 @@ import { randomSplit } from '../../main/datasets/split.js';
 import { planSynthesis, synthesizeDataset } from '../../main/datasets/synthesis.js';
 import { DatasetStore } from '../../main/datasets/store.js';
 import { CATALOG_FILE, userDataDir } from '../../main/paths.js';
-import { type Dataset, SYNTHESIS_DEFAULTS, type Split, type SynthesisChoiceTask, type SynthesisMcAnswers } from '../../shared/api-datasets.js';
+import { type Dataset, SYNTHESIS_DEFAULTS, type Split, type SynthesisChoiceTask, type McAnswerForm } from '../../shared/api-datasets.js';
 import { parseChoiceTasks, parseMcAnswers, parseNonNegativeInt, parsePositiveInt, parseSeconds, parseSeed, parseShare } from '../main.js';
 
 export const DB_HELP = `the studio's catalog (default: ${join(userDataDir(), CATALOG_FILE)})`;
@@ -130,7 +130,7 @@ export function datasetCommand(): Command {
     .option('--out <dir>', 'folder for the clips, MIDI and JSON (default: synthetic/<name> beside the catalog)')
     .option('--db <file>', DB_HELP)
     .action((name: string, o: {
-      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: SynthesisChoiceTask[]; bindingQuestions: number; bindingAnyLabelShare: number; mcAnswers: SynthesisMcAnswers; modeViaKey?: boolean; out?: string; db?: string;
+      clips: number; seconds: number; seed: number; questionsPerClip: number; optionOrdersPerClip: number; optionOrderTasks?: SynthesisChoiceTask[]; bindingQuestions: number; bindingAnyLabelShare: number; mcAnswers: McAnswerForm; modeViaKey?: boolean; out?: string; db?: string;
     }) =>
       withCatalog(o.db, async (db) => {
         const { clips, seconds, seed, questionsPerClip, optionOrderTasks, bindingQuestions, bindingAnyLabelShare, mcAnswers, modeViaKey } = o;

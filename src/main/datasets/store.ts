@@ -9,7 +9,7 @@ import type {
   DatasetTurn,
   ImportProblem,
   Split,
-  SynthesisMcAnswers,
+  McAnswerForm,
   TemplateArgs,
   TemplateKind,
 } from '../../shared/api-datasets.js';
@@ -72,7 +72,7 @@ interface TemplateRow {
   max_options: number | null;
   shuffle: number;
   task: string | null;
-  answers: SynthesisMcAnswers;
+  answers: McAnswerForm;
 }
 
 /** An item as stored, with its audio as the catalog knows it (what export and validation need). */
