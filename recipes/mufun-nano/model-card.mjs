@@ -120,7 +120,8 @@ ${goalLines.join('\n')}
 - It answers MuCUE-style multiple-choice questions about the properties it was trained on
   (instrument family, tempo class, major/minor, key, meter, held-chord quality, drums, melodic
   direction, loudness change), answering with the option's text ("brass"), which MuCUE's scoring
-  takes as it takes the letter, and major/minor through the key it hears ("In D major, so major."). MuFun's own answers, "B. brass", give the letter too: a lookup
+  takes as it takes the letter, and major/minor through the key it hears ("In D major, so
+  major."). MuFun's own answers, "B. brass", give the letter too: a lookup
   this small model gets wrong far more often than the label (see Status). Short open questions
   and captions about the same properties get a sentence.
 - It has heard only General MIDI instruments rendered by FluidSynth, one instrument family at a

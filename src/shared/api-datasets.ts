@@ -168,7 +168,7 @@ export const SYNTHESIS_DEFAULTS = {
   clips: 50, seconds: 10, seed: 1, questionsPerClip: 1, optionOrders: 0,
   /** the tasks that offer only some of their labels as options */
   optionOrderTasks: ['instrument', 'key', 'chord'] as readonly SynthesisChoiceTask[],
-  bindingQuestions: 0, bindingAnyLabelShare: 0.5, mcAnswers: 'letter-first' as McAnswerForm,
+  bindingQuestions: 0, bindingAnyLabelShare: 0.5, mcAnswers: 'letter-first' as McAnswerForm, modeViaKey: false,
 } as const;
 
 /** A synthetic music data set to render (src/synth) and import as a new dataset. */

@@ -70,7 +70,7 @@ export async function synthesizeDataset(
   const binding = p.bindingQuestions ?? d.bindingQuestions;
   const anyLabel = p.bindingAnyLabelShare ?? d.bindingAnyLabelShare;
   const mcAnswers = p.mcAnswers ?? d.mcAnswers;
-  const modeViaKey = p.modeViaKey ?? false;
+  const modeViaKey = p.modeViaKey ?? d.modeViaKey;
   await generateDataset({
     out: p.outDir, count: p.clips, seed: p.seed, seconds: p.seconds, splits: [0.8, 0.1, 0.1], tasks: [...TASKS],
     questionsPerClip: p.questionsPerClip ?? d.questionsPerClip, optionOrders: orders, optionOrderTasks: orderTasks, bindingQuestions: binding, bindingAnyLabelShare: anyLabel,
