@@ -149,6 +149,55 @@ describe('tag-train', () => {
     expect(after.names().some((n) => n.startsWith('spectrum'))).toBe(false);
   }, 400_000);
 
+  it('with value tasks, a third head regresses a number per clip from the mean audio token (here: the log-pitch of a tone), where the clip has one', async () => {
+    // The loss first: with a zero head it is the mean square of the numbers given; a clip without one (NaN) adds nothing.
+    const m = MufunModel.load(model, { threads: 2, noCache: true });
+    const cfg = m.config, t = cfg.audioTower, F = t.maxSourcePositions * 2;
+    const ck = m.weights as Checkpoint;
+    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, [], 1, 0, ['pitch'], 3);
+    const heads = params.filter((p) => /^(tagger|valuer)\./.test(p.name));
+    expect(heads.map((p) => p.name).sort()).toEqual(['tagger.bias', 'tagger.weight', 'valuer.bias', 'valuer.weight']);
+    const s = await createSession(graph, ck.sourceId(), { threads: 2, noCache: true });
+    // two of three clips have a number: 0.5 and −1.5; each weight is (clips · values) / given = 3 / 2
+    const r = await s.run({
+      input_features: new ort.Tensor('float32', Float32Array.from({ length: 3 * t.melBins * F }, (_, i) => Math.sin(i * 0.11)), [3, t.melBins, F]),
+      labels: new ort.Tensor('int64', new BigInt64Array([0n, 1n, 0n]), [3, 1]),
+      values: new ort.Tensor('float32', new Float32Array([0.5, 7, -1.5]), [3, 1]),
+      value_weights: new ort.Tensor('float32', new Float32Array([1.5, 0, 1.5]), [3, 1]),
+      ...Object.fromEntries(params.map((p) => {
+        const shape = p.shape as number[];
+        return [p.name, new ort.Tensor('float32', heads.includes(p) ? new Float32Array(shape.reduce((a, b) => a * b, 1)) : ck.float32(p.name), shape)];
+      })),
+    });
+    expect((r.value_loss.data as Float32Array)[0]).toBeCloseTo((0.5 ** 2 + 1.5 ** 2) / 2, 5);
+    expect((r.loss.data as Float32Array)[0]).toBeCloseTo(Math.log(2) + 3 * 1.25, 4); // the value loss comes in thrice (its weight)
+    await s.release();
+    await m.release();
+
+    // Then training: tones of 150–900 Hz, each clip's number the octaves above 400 Hz; a quarter have none.
+    const pitched = (name: string, n: number, offset: number): TaggedClip[] => Array.from({ length: n }, (_, i) => {
+      const f = 150 + (((i + offset) * 97) % 750);
+      const x = Float32Array.from({ length: 16000 * 30 }, (_, k) => 0.25 * Math.sin((2 * Math.PI * f * k) / 16000));
+      writeFileSync(join(audio, `${name}-${i}.wav`), encodeWav([x], 16000));
+      return { id: `${name}-${i}`, audio: `${name}-${i}.wav`, labels: [f > 500 ? 1 : 0], values: [i % 4 === 3 ? NaN : Math.log2(f / 400)] };
+    });
+    const out = mkdtempSync(join(tmpdir(), 'tag-values-'));
+    const events: TaggingEvent[] = [];
+    const r2 = await trainTagging({
+      modelDir: model, tasks: [REGISTER], train: pitched('vtrain', 12, 0), eval: pitched('veval', 6, 5), valueTasks: ['pitch'], valueWeight: 2, audioRoot: audio, outputDir: out,
+      epochs: 5, batchSize: 4, learningRate: 3e-3, seed: 3, runtime: { threads: 2, noCache: true },
+    }, (e) => events.push(e));
+    const rmse = events.filter((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval').map((e) => e.evalValueRmse!.pitch);
+    expect(rmse.every(Number.isFinite)).toBe(true);
+    expect(rmse.at(-1)!, JSON.stringify(rmse)).toBeLessThan(rmse[0] * 0.7);
+    const after = SafetensorsFile.open(join(r2.finalDir, 'model.safetensors'));
+    expect(after.names().some((n) => n.startsWith('valuer'))).toBe(false);
+    // a clip without its numbers is named before any step
+    const short = [{ id: 'bare', audio: 'vtrain-0.wav', labels: [0] }];
+    await expect(trainTagging({ modelDir: model, tasks: [REGISTER], train: short, eval: [], valueTasks: ['pitch'], audioRoot: audio, outputDir: out, epochs: 1, batchSize: 1, learningRate: 1e-3 }))
+      .rejects.toThrow(/clip bare has 0 values, not one per value task \(pitch\)/);
+  }, 400_000);
+
   it("reads a synth-data folder's labels: one class index per task, −100 where a task does not apply to the clip", async () => {
     const out = mkdtempSync(join(tmpdir(), 'tag-synth-'));
     await generateDataset({ out, count: 8, seed: 4, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5, noRender: true });
@@ -171,6 +220,13 @@ describe('tag-train', () => {
       const isChord = splits.train[i].labels[2] !== -100; // the clip's chord label, from the first read
       expect(withFrames.frames!.of(clip, 3, 0.1)).toEqual(new Int32Array(3).fill(isChord ? 1 : 0));
     });
+    // numbers per clip too, from the caller
+    const withValues = synthTags<{ kind: string; bpm?: number }>(out, ['tempo'], (s, t) => labelOf(s as never, t as never), classes, undefined, {
+      tasks: ['bpm'], of: (spec) => [spec.kind === 'piece' ? spec.bpm! : NaN],
+    });
+    expect(withValues.valueTasks).toEqual(['bpm']);
+    withValues.splits.train.forEach((clip) => expect(Number.isNaN(clip.values![0])).toBe(clip.labels[0] === -100));
+    expect(splits.train[0].values).toBeUndefined();
     const empty = mkdtempSync(join(tmpdir(), 'tag-none-'));
     mkdirSync(join(empty, 'audio'));
     expect(() => synthTags(empty, null, () => '', classes)).toThrow(/no labels\.jsonl: make one with mufun synth-data/);
@@ -181,7 +237,7 @@ const haveFluidsynth = canRender();
 if (!haveFluidsynth) console.warn(`mufun tag-train CLI test skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
 
 describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () => {
-  it('--frames adds the frame tasks, labelled from each clip\'s MIDI, and logs their accuracy per task, --spectrum_weight the spectrum\'s error; a missing MIDI file is named', async () => {
+  it('--frames adds the frame tasks, labelled from each clip\'s MIDI, and logs their accuracy per task, --spectrum_weight the spectrum\'s error, --tempo_weight the tempo\'s; a missing MIDI file is named', async () => {
     const data = mkdtempSync(join(tmpdir(), 'tag-cli-data-'));
     await generateDataset({ out: data, count: 6, seed: 5, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5 });
     const run = async (out: string, ...flags: string[]) => {
@@ -200,10 +256,16 @@ describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () =>
     expect(Object.keys(ev.evalFrameTasks!)).toEqual(FRAME_TASKS.map((t) => t.task));
     expect(Object.values(ev.evalFrameTasks!).every((v) => v >= 0 && v <= 1)).toBe(true);
     expect(ev.evalSpectrumLoss).toBeGreaterThan(0);
+    const withTempo = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--tempo_weight', '2');
+    const tempoEval = withTempo.find((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval')!;
+    expect(Object.keys(tempoEval.evalValueRmse!)).toEqual(['log2 bpm / 100']);
+    expect(tempoEval.evalValueRmse!['log2 bpm / 100']).toBeGreaterThan(0);
     const without = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')));
     expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalFrameTasks');
     expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalSpectrumLoss');
+    expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalValueRmse');
     await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--spectrum_weight', '-1')).rejects.toThrow(/must be a number ≥ 0/);
+    await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--tempo_weight', '-1')).rejects.toThrow(/must be a number ≥ 0/);
 
     rmSync(join(data, 'midi', 'train-000000.mid'));
     await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--frames')).rejects.toThrow(/clip train-000000: its MIDI file .*train-000000\.mid is missing/);

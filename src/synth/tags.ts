@@ -17,13 +17,22 @@ export interface SynthTagSet {
   tasks: TagTask[];
   splits: Record<'train' | 'val' | 'test', TaggedClip[]>;
   frames?: FrameTargets;
+  /** the numbers each clip has for `values` (TaggedClip.values) */
+  valueTasks?: string[];
 }
+
+/**
+ * The numbers tagging can regress per clip: a piece's tempo as log2(bpm / 100), so that half and
+ * double time are equally wrong (the tempo class alone lets the tower hear a 62-BPM piece in
+ * eighths as fast, and tells it nothing of how near a boundary it is). Held chords have none.
+ */
+export const VALUE_TASKS = { 'log2 bpm / 100': (spec: ClipSpec) => (spec.kind === 'piece' ? Math.log2(spec.bpm / 100) : NaN) } as const;
 
 /**
  * The folder's labels.jsonl as tagging tasks and clips by split. `tasks` null: all of them.
  * With `frames`, every clip's MIDI file must be there (checked now, not halfway through a run).
  */
-export function synthTagSet(dataDir: string, o: { tasks?: readonly string[] | null; frames?: boolean } = {}): SynthTagSet {
+export function synthTagSet(dataDir: string, o: { tasks?: readonly string[] | null; frames?: boolean; values?: boolean } = {}): SynthTagSet {
   const classes = Object.fromEntries(Object.entries(TASK_CLASSES).map(([k, v]) => [k, v.classes]));
   const midiFile = (spec: ClipSpec & { midi?: string }) => {
     const file = spec.midi ? join(dataDir, spec.midi) : null;
@@ -41,7 +50,8 @@ export function synthTagSet(dataDir: string, o: { tasks?: readonly string[] | nu
     }
   };
   const frames = o.frames ? { tasks: FRAME_TASKS, of: (spec: ClipSpec, tokens: number, sec: number) => frameLabels(spec, midiOf(spec), tokens, sec) } : undefined;
-  const set = synthTags<ClipSpec>(dataDir, o.tasks ?? null, (spec, task) => labelOf(spec, task as never), classes, frames);
+  const values = o.values ? { tasks: Object.keys(VALUE_TASKS), of: (spec: ClipSpec) => Object.values(VALUE_TASKS).map((f) => f(spec)) } : undefined;
+  const set = synthTags<ClipSpec>(dataDir, o.tasks ?? null, (spec, task) => labelOf(spec, task as never), classes, frames, values);
   if (o.frames) {
     const specs = readFileSync(join(dataDir, 'labels.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ClipSpec);
     for (const spec of specs) midiFile(spec);

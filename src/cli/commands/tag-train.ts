@@ -19,6 +19,7 @@ export function tagTrainCommand(): Command {
     .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
     .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', parsePositive, TAGGING_DEFAULTS.frameWeight)
     .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token: the tokens keep the whole spectrum, not only what the heads name (0: none)', parseNonNegative, TAGGING_DEFAULTS.spectrumWeight)
+    .option('--tempo_weight <x>', 'weight of a regression of each piece\'s tempo (log2 of its BPM) from the mean audio token: how far from a class boundary, and half or double time an octave off (0: none)', parseNonNegative, 0)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, TAGGING_DEFAULTS.epochs)
     .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', parsePositive, TAGGING_DEFAULTS.learningRate)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, TAGGING_DEFAULTS.batchSize)
@@ -27,10 +28,10 @@ export function tagTrainCommand(): Command {
     .option('--json', 'print each event as a JSON line on stdout')
     .action(async (o: {
       model: string; data: string; output_dir: string; tasks?: string; num_train_epochs: number; learning_rate: number;
-      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number; spectrum_weight: number;
+      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number; spectrum_weight: number; tempo_weight: number;
     }) => {
       const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
-      const { tasks, splits, frames: frameTargets } = synthTagSet(o.data, { tasks: names, frames: o.frames });
+      const { tasks, splits, frames: frameTargets, valueTasks } = synthTagSet(o.data, { tasks: names, frames: o.frames, values: o.tempo_weight > 0 });
       const controller = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nmufun tag-train: stopping (nothing is written for a stopped run)');
@@ -45,10 +46,11 @@ export function tagTrainCommand(): Command {
           console.error(`\n  val at step ${e.step}: loss ${e.evalLoss.toFixed(4)}, accuracy ${(e.evalAccuracy * 100).toFixed(1)} % (${per})`);
           if (e.evalFrameTasks) console.error(`  frames: ${summariseFrames(e.evalFrameTasks)}`);
           if (e.evalSpectrumLoss !== undefined) console.error(`  spectrum: mean squared error ${e.evalSpectrumLoss.toFixed(4)}`);
+          for (const [k, v] of Object.entries(e.evalValueRmse ?? {})) console.error(`  ${k}: root mean squared error ${v.toFixed(3)}`);
         } else console.error(`\nmufun tag-train: done at step ${e.step}; model in ${e.finalDir}`);
       };
       await trainTagging({
-        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, frameWeight: o.frame_weight, spectrumWeight: o.spectrum_weight, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
+        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, frameWeight: o.frame_weight, spectrumWeight: o.spectrum_weight, valueTasks, valueWeight: o.tempo_weight, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
         epochs: o.num_train_epochs, batchSize: o.per_device_train_batch_size, learningRate: o.learning_rate, seed: o.seed,
         runtime: { threads: o.threads },
       }, show, controller.signal);

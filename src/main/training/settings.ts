@@ -95,10 +95,12 @@ export interface TaggingSettings {
   frameWeight: number;
   /** weight of the tokens' log-mel regression (0: none) */
   spectrumWeight: number;
+  /** weight of each piece's log2 tempo regressed from the mean audio token (0: none) */
+  tempoWeight: number;
   tasks: string[];
 }
 
-const TAGGING_DEFAULTS: TaggingSettings = { ...ENGINE_TAGGING_DEFAULTS, frames: false, tasks: [...TAG_TASKS] };
+const TAGGING_DEFAULTS: TaggingSettings = { ...ENGINE_TAGGING_DEFAULTS, frames: false, tempoWeight: 0, tasks: [...TAG_TASKS] };
 
 type TaggingSpec = { flag: string; key: keyof TaggingSettings; parse: (v: TrainingSettingValue) => unknown };
 
@@ -110,6 +112,7 @@ const TAGGING_SPECS: readonly TaggingSpec[] = [
   { flag: 'frames', key: 'frames', parse: bool },
   { flag: 'frame_weight', key: 'frameWeight', parse: num('a number > 0', (n) => n > 0) },
   { flag: 'spectrum_weight', key: 'spectrumWeight', parse: num('a number ≥ 0', (n) => n >= 0) },
+  { flag: 'tempo_weight', key: 'tempoWeight', parse: num('a number ≥ 0', (n) => n >= 0) },
   {
     flag: 'tasks', key: 'tasks', parse: (v) => {
       const names = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : null;

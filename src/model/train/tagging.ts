@@ -44,6 +44,8 @@ export interface TaggedClip {
   id: string;
   audio: string;
   labels: number[];
+  /** its number per value task (NaN: none for this clip), e.g. log2 of its tempo */
+  values?: number[];
 }
 
 /** Labels per audio token: the tasks, and a clip's labels [tokens × tasks] (−100: none there). */
@@ -82,6 +84,21 @@ function spectrumLoss(x: Value, features: Value, cfg: MufunConfig): Value {
   return reshape(reduceMean(mul(err, err), [0, 1]), []);
 }
 
+/**
+ * The mean audio token [clips, D] → a linear guess at each clip's numbers, values [clips, V]; the
+ * squared error where value_weights [clips, V] is not 0 (each weight is (clips·V)/(numbers
+ * given), so the mean below is the mean over the numbers given). A class says only which side of
+ * a boundary a clip's tempo falls; its number says how far, and a guess at half or double time
+ * costs a whole octave.
+ */
+function valueLoss(clip: Value, V: number, D: number): { guess: Value; loss: Value } {
+  const g = clip.graph;
+  const guess = linear(clip, g.input('valuer.weight', 'float32', [V, D]), g.input('valuer.bias', 'float32', [V]), D, V);
+  const err = sub(guess, g.input('values', 'float32', ['clips', V]));
+  const loss = reshape(reduceMean(mul(g.input('value_weights', 'float32', ['clips', V]), mul(err, err)), [0, 1]), []);
+  return { guess, loss };
+}
+
 const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxCrossEntropyLoss', [logits, reshape(labels, [-1])], {
   ignore_index: int(IGNORE), reduction: { kind: 'string', v: 'mean' },
 });
@@ -90,12 +107,13 @@ const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxC
  * input_features [clips, mel, frames], labels [clips, tasks] → loss (mean over the clips' labels),
  * logits [clips, tasks, widest]; with frame tasks also frame_labels [clips, tokens, frameTasks] →
  * frame_loss (mean over the tokens' labels, added to loss × frameWeight) and frame_logits; with a
- * spectrumWeight > 0 also spectrum_loss (added × spectrumWeight). With gradients, grad.<name> for
- * the tower, connector and heads.
+ * spectrumWeight > 0 also spectrum_loss (added × spectrumWeight); with value tasks also values and
+ * value_weights [clips, V] → value_loss (added × valueWeight) and value_guess. With gradients,
+ * grad.<name> for the tower, connector and heads.
  */
 export function buildTaggingGraph(
   cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, frameTasks: readonly TagTask[] = [], frameWeight = 1,
-  spectrumWeight = 0,
+  spectrumWeight = 0, valueTasks: readonly string[] = [], valueWeight = 1,
 ): { graph: Graph; params: Signature[] } {
   const g = new Graph(withGradients ? 'tagging_train' : 'tagging_eval');
   const root = Params.root(g, src, 'float32', null, null);
@@ -123,6 +141,13 @@ export function buildTaggingGraph(
     g.output(spectrum, 'spectrum_loss', 'float32', []);
     loss = add(loss, mulScalar(spectrum, spectrumWeight));
     heads.push(['spectrum', t.melBins]);
+  }
+  if (valueTasks.length) {
+    const V = valueTasks.length, v = valueLoss(clip, V, D);
+    g.output(v.loss, 'value_loss', 'float32', []);
+    g.output(v.guess, 'value_guess', 'float32', ['clips', V]);
+    loss = add(loss, valueWeight === 1 ? v.loss : mulScalar(v.loss, valueWeight));
+    heads.push(['valuer', V]);
   }
   g.output(loss, 'loss', 'float32', []);
   const params = [
@@ -152,6 +177,10 @@ export interface TaggingConfig {
   frameWeight?: number;
   /** weight of the tokens' log-mel regression (spectrumLoss; default 0: none) */
   spectrumWeight?: number;
+  /** numbers per clip (TaggedClip.values) a third head regresses from the mean audio token */
+  valueTasks?: string[];
+  /** weight of their squared error against the clip tasks' loss (default 1) */
+  valueWeight?: number;
   audioRoot: string;
   outputDir: string;
   epochs: number;
@@ -170,12 +199,16 @@ export const TAGGING_DEFAULTS = { epochs: 10, learningRate: 1e-3, batchSize: 16,
 export type TaggingEvent =
   | { type: 'start'; totalSteps: number; trainClips: number; evalClips: number; tasks: string[] }
   | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; elapsedSec: number; etaSec: number }
-  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy: number; evalTasks: Record<string, number>; evalFrameTasks?: Record<string, number>; evalSpectrumLoss?: number }
+  | { type: 'eval'; step: number; evalLoss: number; evalAccuracy: number; evalTasks: Record<string, number>; evalFrameTasks?: Record<string, number>; evalSpectrumLoss?: number; evalValueRmse?: Record<string, number> }
   | { type: 'done'; step: number; finalDir: string };
 
 /** Trains the tower and connector on the tags; writes outputDir/final, a model folder with the heads left out. */
 export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) => void = () => {}, signal?: AbortSignal): Promise<{ finalDir: string }> {
   if (!c.train.length) throw new TrainError('tagging: no training clips');
+  const valueTasks = c.valueTasks ?? [], V = valueTasks.length;
+  for (const x of [...c.train, ...c.eval]) {
+    if (V && x.values?.length !== V) throw new TrainError(`tagging: clip ${x.id} has ${x.values?.length ?? 0} values, not one per value task (${valueTasks.join(', ')})`);
+  }
   const model = MufunModel.load(c.modelDir, c.runtime ?? {});
   if (!(model.weights instanceof Checkpoint)) throw new TrainError(`${c.modelDir} is a converted model; train from the Hugging Face folder it came from`);
   const ck = model.weights;
@@ -188,12 +221,13 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const N = tokensPerClip(cfg), tokenSeconds = (cfg.audioPoolStride * 2 * HOP) / SAMPLE_RATE;
   const seed = c.seed ?? 0;
 
-  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, c.frameWeight ?? 1, c.spectrumWeight ?? 0);
+  const weights = [c.frameWeight ?? 1, c.spectrumWeight ?? 0, valueTasks, c.valueWeight ?? 1] as const;
+  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, ...weights);
   const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
-  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks, c.frameWeight ?? 1, c.spectrumWeight ?? 0).graph, ck.sourceId(), c.runtime ?? {}) : null;
+  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks, ...weights).graph, ck.sourceId(), c.runtime ?? {}) : null;
   // The heads start small and seeded (smaller than Linear's ±1/√D keeps the first steps calm).
   const rand = rng(seed);
-  const isHead = (name: string) => ['tagger.', 'framer.', 'spectrum.'].some((h) => name.startsWith(h));
+  const isHead = (name: string) => ['tagger.', 'framer.', 'spectrum.', 'valuer.'].some((h) => name.startsWith(h));
   const store = new ParamStore(params, (name, shape) =>
     !isHead(name) ? ck.float32(name) : name.endsWith('.weight') ? Float32Array.from({ length: shape[0] * shape[1] }, () => (rand() * 2 - 1) * 0.02) : new Float32Array(shape[0]));
   const opt = await AdamW.create(store.size, { weightDecay: c.weightDecay ?? 0 }, c.runtime?.threads);
@@ -223,15 +257,20 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
     const data = new Float32Array(xs.length * per);
     const labels = new BigInt64Array(xs.length * T);
     const fl = new BigInt64Array(xs.length * N * FT);
+    const values = new Float32Array(xs.length * V), valueWeights = new Float32Array(xs.length * V);
     for (const [i, x] of xs.entries()) {
       data.set(await melOf(x), i * per);
       x.labels.forEach((l, j) => (labels[i * T + j] = BigInt(l)));
       if (FT) framesOf(x).forEach((l, j) => (fl[i * N * FT + j] = BigInt(l)));
+      x.values?.forEach((v, j) => Number.isFinite(v) && ((values[i * V + j] = v), (valueWeights[i * V + j] = 1)));
     }
+    const given = valueWeights.reduce((a, b) => a + b, 0);
+    if (given) valueWeights.forEach((w, j) => (valueWeights[j] = (w * values.length) / given));
     return {
       input_features: new ort.Tensor('float32', data, [xs.length, t.melBins, frames]),
       labels: new ort.Tensor('int64', labels, [xs.length, T]),
       ...(FT ? { frame_labels: new ort.Tensor('int64', fl, [xs.length, N, FT]) } : {}),
+      ...(V ? { values: new ort.Tensor('float32', values, [xs.length, V]), value_weights: new ort.Tensor('float32', valueWeights, [xs.length, V]) } : {}),
     };
   };
   const argmax = (row: Float32Array) => {
@@ -252,6 +291,7 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
     const right = new Array(T).fill(0), seen = new Array(T).fill(0);
     const fRight = new Array(FT).fill(0), fSeen = new Array(FT).fill(0);
     let lossSum = 0, spectrumSum = 0, batches = 0;
+    const valueErr = new Array(V).fill(0), valueSeen = new Array(V).fill(0);
     for (let i = 0; i < c.eval.length; i += c.batchSize) {
       const xs = c.eval.slice(i, i + c.batchSize);
       const r = await evalSession!.run({ ...(await feeds(xs)), ...store.feeds() });
@@ -264,6 +304,8 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
         seen[j]++;
         if (argmax(L.subarray((ci * T + j) * K, (ci * T + j + 1) * K)) === l) right[j]++;
       }));
+      const guess = r.value_guess?.data as Float32Array | undefined;
+      if (guess) xs.forEach((x, ci) => x.values!.forEach((v, j) => Number.isFinite(v) && ((valueErr[j] += (guess[ci * V + j] - v) ** 2), valueSeen[j]++)));
       if (!FT) continue;
       const FL = r.frame_logits.data as Float32Array;
       xs.forEach((x, ci) => framesOf(x).forEach((l, j) => {
@@ -279,6 +321,7 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
       type: 'eval', step, evalLoss: lossSum / Math.max(1, batches), evalAccuracy: total ? right.reduce((a, b) => a + b, 0) / total : NaN, evalTasks,
       ...(FT ? { evalFrameTasks: Object.fromEntries(frameTasks.map((x, j) => [x.task, fSeen[j] ? fRight[j] / fSeen[j] : NaN])) } : {}),
       ...(c.spectrumWeight ? { evalSpectrumLoss: spectrumSum / Math.max(1, batches) } : {}),
+      ...(V ? { evalValueRmse: Object.fromEntries(valueTasks.map((n, j) => [n, valueSeen[j] ? Math.sqrt(valueErr[j] / valueSeen[j]) : NaN])) } : {}),
     };
   };
 
@@ -330,7 +373,8 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
 export function synthTags<Spec>(
   dataDir: string, taskNames: readonly string[] | null, labelOf: (spec: Spec, task: string) => string, classesOf: Record<string, readonly string[]>,
   frames?: { tasks: readonly TagTask[]; of: (spec: Spec, tokens: number, tokenSeconds: number) => Int32Array },
-): { tasks: TagTask[]; splits: Record<'train' | 'val' | 'test', TaggedClip[]>; frames?: FrameTargets } {
+  values?: { tasks: readonly string[]; of: (spec: Spec) => number[] },
+): { tasks: TagTask[]; splits: Record<'train' | 'val' | 'test', TaggedClip[]>; frames?: FrameTargets; valueTasks?: string[] } {
   const file = join(dataDir, 'labels.jsonl');
   if (!existsSync(file)) throw new TrainError(`${dataDir} has no labels.jsonl: make one with mufun synth-data`);
   const specs = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
@@ -356,9 +400,10 @@ export function synthTags<Spec>(
       if (k < 0) throw new TrainError(`${file}: clip ${spec.id} has ${task} "${l}", not one of its classes`);
       return k;
     });
-    (splits[spec.split as 'train'] ??= []).push({ id: spec.id, audio: spec.audio, labels });
+    (splits[spec.split as 'train'] ??= []).push({ id: spec.id, audio: spec.audio, labels, ...(values ? { values: values.of(spec) } : {}) });
   }
-  if (!frames) return { tasks, splits };
+  const valueTasks = values ? { valueTasks: [...values.tasks] } : {};
+  if (!frames) return { tasks, splits, ...valueTasks };
   const byId = new Map(specs.map((s) => [s.id, s]));
-  return { tasks, splits, frames: { tasks: [...frames.tasks], of: (clip, tokens, sec) => frames.of(byId.get(clip.id)!, tokens, sec) } };
+  return { tasks, splits, frames: { tasks: [...frames.tasks], of: (clip, tokens, sec) => frames.of(byId.get(clip.id)!, tokens, sec) }, ...valueTasks };
 }
