@@ -41,6 +41,11 @@ describe('the MuFun-nano model card', () => {
     expect(md).toContain('- Training: two stages.');
   });
 
+  it('points at the training curves: training-curves.svg, or the pictures it is given when the stages were plotted apart', () => {
+    expect(card()).toContain('Curves: `training-curves.svg`.');
+    expect(card('', '', '', '`a.svg` (the first stages), `b.svg` (the last)')).toContain('Curves: `a.svg` (the first stages), `b.svg` (the last).');
+  });
+
   it('says which of the project\'s goals are met', () => {
     const md = card();
     expect(md).toContain('- instrument: 50.0 % (goal 90.0 %) — not met');

@@ -2,12 +2,13 @@
 // the dataset description: per-task accuracy next to chance and the majority-class baseline,
 // and (given tag-train's metrics) what the tower alone hears: its tagging heads' val accuracy;
 // and (given a markdown file) the maintainers' status note, after the model's description; and
-// (given `npm run bench -- real`'s output) how it answers about real recordings.
+// (given `npm run bench -- real`'s output) how it answers about real recordings; then, optionally,
+// where the training curves are, when not all in training-curves.svg.
 import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { namesRightLabel } from './answers.mjs';
 
-const [evalJson, datasetJson, out, stepsInfo, tagMetrics, statusMd, realJson] = process.argv.slice(2);
+const [evalJson, datasetJson, out, stepsInfo, tagMetrics, statusMd, realJson, curvesInfo] = process.argv.slice(2);
 // What the card describes is the model in the card's own folder: its size from its weights.
 const weights = join(dirname(out), 'model.safetensors');
 const header = (() => {
@@ -99,7 +100,7 @@ the studio is useful with no download. Reproduce it with \`bash recipes/mufun-na
 
 - Audio: ${(tower.max_source_positions * 2 * 160) / 16000} s clips (max_source_positions ${tower.max_source_positions}), ${tower.num_mel_bins} mel bins, a tower of ${tower.encoder_layers} layers ${tower.d_model} wide, ${tower.max_source_positions / config.audio_pool_stride} audio tokens per clip.
 - Text: Qwen3's byte-level BPE cut to 2048 ids (any text still tokenizes); template qwen2_instruct.
-- Training: ${stepsInfo ?? 'see the recipe'}. Curves: \`training-curves.svg\`.
+- Training: ${stepsInfo ?? 'see the recipe'}. Curves: ${curvesInfo ?? '\`training-curves.svg\`'}.
 - Data: ${dataset.name}; clips ${JSON.stringify(dataset.counts?.clips ?? {})}, samples ${JSON.stringify(dataset.counts?.samples ?? {})} (train/val/test clips never overlap)${dataset.settings?.bindingQuestionsTrain ? `, plus ${dataset.settings.bindingQuestionsTrain} text-only binding questions` : ''}.
 ${status}
 ## Test accuracy (held-out synthetic clips, multiple choice, greedy decoding)
