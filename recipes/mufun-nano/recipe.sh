@@ -230,8 +230,9 @@ restyled() {
 # Its mode questions answered "In D major, so major." ask for that step in the answer.
 [ -z "$VIA_KEY_PLAN" ] || restyled via-key "$VIA_KEY_PLAN" --mc-answers "$ANSWERS" --mode-via-key
 # The tower again: two more epochs of tagging from v4.5 raise its heads on most tasks (key 77 →
-# 84 %, direction 69 → 79 %, mode 61 → 66 %); each piece's tempo regressed as log2 BPM asks
-# the tokens for the beat's period, not only which side of 80 or 120 it falls
+# 84 %, direction 69 → 79 %, mode 61 → 66 %). Each piece's tempo regressed as log2 BPM was meant
+# to ask the tokens for the beat's period; a control without it heard more on every other task
+# (mode 75 %, key 86 %) and tempo 85 % against 86 %: TEMPO_WEIGHT=0 is the next LLM round to try
 # (bench/results/nano-v4.6-2026-11-28.json).
 if [ "$RETAG2_EPOCHS" != 0 ]; then
   [ -n "$VIA_KEY_PLAN" ] || { echo "recipe: RETAG2 trains on the via-key questions: it needs VIA_KEY_PLAN" >&2; exit 1; }
