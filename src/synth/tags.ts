@@ -27,6 +27,8 @@ export interface SynthTagSet {
  * eighths as fast, and tells it nothing of how near a boundary it is). Held chords have none.
  */
 export const VALUE_TASKS = { 'log2 bpm / 100': (spec: ClipSpec) => (spec.kind === 'piece' ? Math.log2(spec.bpm / 100) : NaN) } as const;
+/** `tag-train --tempo_weight`'s default, for the CLI and the studio alike: no tempo regression. */
+export const TEMPO_WEIGHT_DEFAULT = 0;
 
 /**
  * The folder's labels.jsonl as tagging tasks and clips by split. `tasks` null: all of them.

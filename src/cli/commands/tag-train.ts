@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { TAGGING_DEFAULTS, type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
 import { PITCH_CLASS_TASKS } from '../../synth/frames.js';
-import { TAG_TASKS, synthTagSet } from '../../synth/tags.js';
+import { TAG_TASKS, TEMPO_WEIGHT_DEFAULT, synthTagSet } from '../../synth/tags.js';
 import { parseNonNegative, parsePositive, parseSeed, parseThreads } from '../main.js';
 
 export function tagTrainCommand(): Command {
@@ -19,7 +19,7 @@ export function tagTrainCommand(): Command {
     .option('--frames', 'also learn frame tasks: a second head on every audio token, on what sounds in its stretch (pitch classes, bass, chord, beats, onsets, melody height, from each clip\'s MIDI)')
     .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', parsePositive, TAGGING_DEFAULTS.frameWeight)
     .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token: the tokens keep the whole spectrum, not only what the heads name (0: none)', parseNonNegative, TAGGING_DEFAULTS.spectrumWeight)
-    .option('--tempo_weight <x>', 'weight of a regression of each piece\'s tempo (log2 of its BPM) from the mean audio token: how far from a class boundary, and half or double time an octave off (0: none)', parseNonNegative, 0)
+    .option('--tempo_weight <x>', 'weight of a regression of each piece\'s tempo (log2 of its BPM) from the mean audio token: how far from a class boundary, and half or double time an octave off (0: none)', parseNonNegative, TEMPO_WEIGHT_DEFAULT)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, TAGGING_DEFAULTS.epochs)
     .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', parsePositive, TAGGING_DEFAULTS.learningRate)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, TAGGING_DEFAULTS.batchSize)

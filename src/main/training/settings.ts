@@ -10,7 +10,7 @@ import { GRPO_LOSS_TYPES, type GrpoConfig, type GrpoLossType } from '../../model
 import { TAGGING_DEFAULTS as ENGINE_TAGGING_DEFAULTS } from '../../model/train/tagging.js';
 import { type TrainerConfig, trainerConfigFrom } from '../../model/train/trainer.js';
 import type { TrainingKind, TrainingSettingValue, TrainingSettings } from '../../shared/api-training.js';
-import { TAG_TASKS } from '../../synth/tags.js';
+import { TAG_TASKS, TEMPO_WEIGHT_DEFAULT } from '../../synth/tags.js';
 
 /** Set by the job itself (its source, base model and folder), never by its settings. */
 export const JOB_SET = new Set(['preset', 'data_path', 'data', 'eval_data_path', 'image_folder', 'audio-folder', 'pretrained_model_path', 'model', 'output_dir', 'resume_from_checkpoint']);
@@ -100,7 +100,7 @@ export interface TaggingSettings {
   tasks: string[];
 }
 
-const TAGGING_DEFAULTS: TaggingSettings = { ...ENGINE_TAGGING_DEFAULTS, frames: false, tempoWeight: 0, tasks: [...TAG_TASKS] };
+const TAGGING_DEFAULTS: TaggingSettings = { ...ENGINE_TAGGING_DEFAULTS, frames: false, tempoWeight: TEMPO_WEIGHT_DEFAULT, tasks: [...TAG_TASKS] };
 
 type TaggingSpec = { flag: string; key: keyof TaggingSettings; parse: (v: TrainingSettingValue) => unknown };
 
