@@ -232,8 +232,9 @@ restyled() {
 # The tower again: two more epochs of tagging from v4.5 raise its heads on most tasks (key 77 →
 # 84 %, direction 69 → 79 %, mode 61 → 66 %). Each piece's tempo regressed as log2 BPM was meant
 # to ask the tokens for the beat's period; a control without it heard more on every other task
-# (mode 75 %, key 86 %) and tempo 85 % against 86 %: TEMPO_WEIGHT=0 is the next LLM round to try
-# (bench/results/nano-v4.6-2026-11-28.json).
+# (mode 75 %, key 86 %) and tempo 85 % against 86 %; its LLM round (TEMPO_WEIGHT=0) gains on every
+# task but tempo (77.5 against 79.7 %: more half/double-time errors), so the weight stays
+# (bench/results/nano-v4.6-2026-11-28.json, nano-tower-tempo-2026-11-28.json).
 if [ "$RETAG2_EPOCHS" != 0 ]; then
   [ -n "$VIA_KEY_PLAN" ] || { echo "recipe: RETAG2 trains on the via-key questions: it needs VIA_KEY_PLAN" >&2; exit 1; }
   [ -f "$WORK/retag2/final/model.safetensors" ] || mufun tag-train --data "$WORK/data" --model "$prev/final" --output_dir "$WORK/retag2" \
