@@ -200,12 +200,19 @@ fi
 # weights were retagged with every token also regressing the log-mel it covers (SPECTRUM=1);
 # SPECTRUM=0 hears the same (bench/results/nano-v4.2-2026-11-28.json).
 TAG_METRICS="$WORK/tag/metrics.jsonl"  # the card's "tower alone": the last tagging's heads
+#   retag NAME EPOCHS [TAG-TRAIN FLAGS...]: the tower and connector tagged again from $prev, with
+#   frame labels and the log-mel, into $WORK/NAME (skipped when it is there)
+retag() {
+  local name=$1 epochs=$2
+  shift 2
+  [ -f "$WORK/$name/final/model.safetensors" ] || mufun tag-train --data "$WORK/data" --model "$prev/final" --output_dir "$WORK/$name" \
+    --frames --spectrum_weight "$SPECTRUM" --num_train_epochs "$epochs" --learning_rate "$RETAG_LR" --per_device_train_batch_size 16 --threads "$THREADS" "$@"
+  prev="$WORK/$name"
+  TAG_METRICS="$WORK/$name/metrics.jsonl"
+  curves+=("$TAG_METRICS")
+}
 if [ "$RETAG_EPOCHS" != 0 ]; then
-  [ -f "$WORK/retag/final/model.safetensors" ] || mufun tag-train --data "$WORK/data" --model "$prev/final" --output_dir "$WORK/retag" \
-    --frames --spectrum_weight "$SPECTRUM" --num_train_epochs "$RETAG_EPOCHS" --learning_rate "$RETAG_LR" --per_device_train_batch_size 16 --threads "$THREADS"
-  prev="$WORK/retag"
-  TAG_METRICS="$WORK/retag/metrics.jsonl"
-  curves+=("$WORK/retag/metrics.jsonl")
+  retag retag "$RETAG_EPOCHS"
   phases adapt "$WORK/data/train-drill-all.json" "$ADAPT_PLAN" --eval_steps 600 --save_steps 300
 fi
 # Answers: MuCUE's "B. brass" asks for the letter, a lookup of the heard label among the options
@@ -237,12 +244,7 @@ restyled() {
 # (bench/results/nano-v4.6-2026-11-28.json, nano-tower-tempo-2026-11-28.json).
 if [ "$RETAG2_EPOCHS" != 0 ]; then
   [ -n "$VIA_KEY_PLAN" ] || { echo "recipe: RETAG2 trains on the via-key questions: it needs VIA_KEY_PLAN" >&2; exit 1; }
-  [ -f "$WORK/retag2/final/model.safetensors" ] || mufun tag-train --data "$WORK/data" --model "$prev/final" --output_dir "$WORK/retag2" \
-    --frames --spectrum_weight "$SPECTRUM" --tempo_weight "$TEMPO_WEIGHT" --num_train_epochs "$RETAG2_EPOCHS" --learning_rate "$RETAG_LR" \
-    --per_device_train_batch_size 16 --threads "$THREADS"
-  prev="$WORK/retag2"
-  TAG_METRICS="$WORK/retag2/metrics.jsonl"
-  curves+=("$WORK/retag2/metrics.jsonl")
+  retag retag2 "$RETAG2_EPOCHS" --tempo_weight "$TEMPO_WEIGHT"
   phases reread "$WORK/data-via-key/train-drill-all.json" "$RETAG2_PLAN" --eval_steps 1000 --save_steps 300 --eval_data_path "$WORK/data-via-key/val-eval.json"
 fi
 FINAL="$prev/final"
