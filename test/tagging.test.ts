@@ -198,6 +198,45 @@ describe('tag-train', () => {
       .rejects.toThrow(/clip bare has 0 values, not one per value task \(pitch\)/);
   }, 400_000);
 
+  it('with a token value weight, the same head guesses the number from every audio token: its error is the mean token\'s plus the spread of the tokens\' guesses', async () => {
+    const m = MufunModel.load(model, { threads: 2, noCache: true });
+    const cfg = m.config, t = cfg.audioTower, F = t.maxSourcePositions * 2, N = tokensPerClip(cfg), D = cfg.llm.hiddenSize;
+    const ck = m.weights as Checkpoint;
+    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, [], 1, 0, ['pitch'], 0, 2);
+    const features = Float32Array.from({ length: 2 * t.melBins * F }, (_, i) => Math.sin(i * 0.11) + (i % 5) * 0.2);
+    const W = Float32Array.from({ length: D }, (_, d) => Math.cos(d * 0.7) * 0.05), b = 0.25;
+    const values = [0.5, -1.5];
+    const s = await createSession(graph, ck.sourceId(), { threads: 2, noCache: true });
+    const r = await s.run({
+      input_features: new ort.Tensor('float32', features, [2, t.melBins, F]),
+      labels: new ort.Tensor('int64', new BigInt64Array([0n, 1n]), [2, 1]),
+      values: new ort.Tensor('float32', Float32Array.from(values), [2, 1]),
+      value_weights: new ort.Tensor('float32', new Float32Array([1, 1]), [2, 1]),
+      ...Object.fromEntries(params.map((p) => {
+        const shape = p.shape as number[], n = shape.reduce((a, c) => a * c, 1);
+        const data = p.name === 'valuer.weight' ? W : p.name === 'valuer.bias' ? new Float32Array([b]) : p.name.startsWith('tagger.') ? new Float32Array(n) : ck.float32(p.name);
+        return [p.name, new ort.Tensor('float32', data, shape)];
+      })),
+    });
+    await s.release();
+    // the tokens the LLM would read, from the inference encoder: each one's guess, against its clip's number
+    const enc = await m.audioEncoder();
+    let meanLoss = 0, tokenLoss = 0;
+    for (let c = 0; c < 2; c++) {
+      const e = (await enc.run({ input_features: new ort.Tensor('float32', features.slice(c * t.melBins * F, (c + 1) * t.melBins * F), [1, t.melBins, F]) })).audio_embeds.data as Float32Array;
+      const guesses = Array.from({ length: N }, (_, k) => W.reduce((a, w, d) => a + w * e[k * D + d], b));
+      const mean = guesses.reduce((a, x) => a + x, 0) / N;
+      meanLoss += (mean - values[c]) ** 2 / 2;
+      tokenLoss += guesses.reduce((a, x) => a + (x - values[c]) ** 2, 0) / N / 2;
+    }
+    expect(tokenLoss).toBeGreaterThan(meanLoss); // the tokens' guesses differ: their spread is what the token loss adds
+    expect((r.value_loss.data as Float32Array)[0]).toBeCloseTo(meanLoss, 4);
+    expect((r.token_value_loss.data as Float32Array)[0]).toBeCloseTo(tokenLoss, 4);
+    // the mean token's error is off (weight 0); the tokens' comes in twice
+    expect((r.loss.data as Float32Array)[0]).toBeCloseTo(Math.log(2) + 2 * tokenLoss, 4);
+    await m.release();
+  }, 400_000);
+
   it("reads a synth-data folder's labels: one class index per task, −100 where a task does not apply to the clip", async () => {
     const out = mkdtempSync(join(tmpdir(), 'tag-synth-'));
     await generateDataset({ out, count: 8, seed: 4, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5, noRender: true });
@@ -237,7 +276,7 @@ const haveFluidsynth = canRender();
 if (!haveFluidsynth) console.warn(`mufun tag-train CLI test skipped: FluidSynth or a GM soundfont is missing (Debian: apt-get install -y ${DEBIAN_PACKAGES})`);
 
 describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () => {
-  it('--frames adds the frame tasks, labelled from each clip\'s MIDI, and logs their accuracy per task, --spectrum_weight the spectrum\'s error, --tempo_weight the tempo\'s; a missing MIDI file is named', async () => {
+  it('--frames adds the frame tasks, labelled from each clip\'s MIDI, and logs their accuracy per task, --spectrum_weight the spectrum\'s error, --tempo_weight and --tempo_token_weight the tempo\'s; a missing MIDI file is named', async () => {
     const data = mkdtempSync(join(tmpdir(), 'tag-cli-data-'));
     await generateDataset({ out: data, count: 6, seed: 5, seconds: 3, splits: [0.5, 0.25, 0.25], tasks: ['instrument', 'tempo', 'chord'], chordShare: 0.5 });
     const run = async (out: string, ...flags: string[]) => {
@@ -260,12 +299,15 @@ describe.skipIf(!haveFluidsynth)('mufun tag-train on rendered synth-data', () =>
     const tempoEval = withTempo.find((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval')!;
     expect(Object.keys(tempoEval.evalValueRmse!)).toEqual(['log2 bpm / 100']);
     expect(tempoEval.evalValueRmse!['log2 bpm / 100']).toBeGreaterThan(0);
+    const fromTokens = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--tempo_token_weight', '2'); // the number is read for the tokens alone too
+    expect(fromTokens.find((e): e is TaggingEvent & { type: 'eval' } => e.type === 'eval')!.evalValueRmse!['log2 bpm / 100']).toBeGreaterThan(0);
     const without = await run(mkdtempSync(join(tmpdir(), 'tag-cli-')));
     expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalFrameTasks');
     expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalSpectrumLoss');
     expect(without.find((e) => e.type === 'eval')).not.toHaveProperty('evalValueRmse');
     await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--spectrum_weight', '-1')).rejects.toThrow(/must be a number ≥ 0/);
     await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--tempo_weight', '-1')).rejects.toThrow(/must be a number ≥ 0/);
+    await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--tempo_token_weight', '-1')).rejects.toThrow(/must be a number ≥ 0/);
 
     rmSync(join(data, 'midi', 'train-000000.mid'));
     await expect(run(mkdtempSync(join(tmpdir(), 'tag-cli-')), '--frames')).rejects.toThrow(/clip train-000000: its MIDI file .*train-000000\.mid is missing/);

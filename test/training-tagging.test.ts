@@ -36,7 +36,7 @@ afterAll(async () => studio?.close());
 describe.skipIf(!haveFluidsynth)('tagging jobs', () => {
   it("start from `mufun tag-train`'s defaults", async () => {
     expect(await call(studio, 'training.defaults', { kind: 'tagging' })).toEqual({
-      num_train_epochs: 10, learning_rate: 1e-3, per_device_train_batch_size: 16, seed: 0, frames: false, frame_weight: 1, spectrum_weight: 0, tempo_weight: 0,
+      num_train_epochs: 10, learning_rate: 1e-3, per_device_train_batch_size: 16, seed: 0, frames: false, frame_weight: 1, spectrum_weight: 0, tempo_weight: 0, tempo_token_weight: 0,
       tasks: ['instrument', 'tempo', 'mode', 'key', 'meter', 'chord', 'drums', 'direction', 'dynamics'],
     });
   });
@@ -45,7 +45,7 @@ describe.skipIf(!haveFluidsynth)('tagging jobs', () => {
     const rec = recorder(studio);
     const job = await call(studio, 'training.start', {
       kind: 'tagging', source: { type: 'file', dataPath: data }, baseModel: model,
-      settings: { num_train_epochs: 2, per_device_train_batch_size: 2, tasks: ['instrument', 'chord'], frames: 'true', spectrum_weight: 0.5, tempo_weight: 1 },
+      settings: { num_train_epochs: 2, per_device_train_batch_size: 2, tasks: ['instrument', 'chord'], frames: 'true', spectrum_weight: 0.5, tempo_weight: 1, tempo_token_weight: 0.5 },
     });
     expect(job).toMatchObject({ kind: 'tagging', dataPath: join(data, 'labels.jsonl'), audioFolder: join(data, 'audio'), evalDataPath: null });
     expect(job.sourceLabel).toBe(`synthetic set ${basename(data)} (4 train, 2 val clips)`);
@@ -93,8 +93,8 @@ describe.skipIf(!haveFluidsynth)('tagging jobs', () => {
     await expect(start({ type: 'file', dataPath: 'set/labels.jsonl' })).rejects.toThrow('give the labels file\'s full path');
     await expect(start({ type: 'file', dataPath: join(data, 'train.json') })).rejects.toThrow(/train\.json is not a synthetic set's labels\.jsonl/);
     await expect(start({ type: 'file', dataPath: join(data, 'audio') })).rejects.toThrow(/has no labels\.jsonl/);
-    await expect(start({ type: 'file', dataPath: data }, { tasks: ['timbre'], lora_r: 8, frames: 'maybe', spectrum_weight: -1, tempo_weight: 'fast' })).rejects.toThrow(
-      /timbre: not a tagging task[\s\S]*lora_r: not a tagging setting[\s\S]*frames: must be true or false[\s\S]*spectrum_weight: must be a number ≥ 0[\s\S]*tempo_weight: must be a number ≥ 0/,
+    await expect(start({ type: 'file', dataPath: data }, { tasks: ['timbre'], lora_r: 8, frames: 'maybe', spectrum_weight: -1, tempo_weight: 'fast', tempo_token_weight: -2 })).rejects.toThrow(
+      /timbre: not a tagging task[\s\S]*lora_r: not a tagging setting[\s\S]*frames: must be true or false[\s\S]*spectrum_weight: must be a number ≥ 0[\s\S]*tempo_weight: must be a number ≥ 0[\s\S]*tempo_token_weight: must be a number ≥ 0/,
     );
     const audio = join(data, 'audio', 'val-000000.wav');
     cpSync(audio, `${audio}.kept`);

@@ -29,6 +29,8 @@ export interface SynthTagSet {
 export const VALUE_TASKS = { 'log2 bpm / 100': (spec: ClipSpec) => (spec.kind === 'piece' ? Math.log2(spec.bpm / 100) : NaN) } as const;
 /** `tag-train --tempo_weight`'s default, for the CLI and the studio alike: no tempo regression. */
 export const TEMPO_WEIGHT_DEFAULT = 0;
+/** `tag-train --tempo_token_weight`'s default: no tempo regression from each audio token. */
+export const TEMPO_TOKEN_WEIGHT_DEFAULT = 0;
 
 /**
  * The folder's labels.jsonl as tagging tasks and clips by split. `tasks` null: all of them.

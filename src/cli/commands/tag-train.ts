@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { TAGGING_DEFAULTS, type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
 import { PITCH_CLASS_TASKS } from '../../synth/frames.js';
-import { TAG_TASKS, TEMPO_WEIGHT_DEFAULT, synthTagSet } from '../../synth/tags.js';
+import { TAG_TASKS, TEMPO_TOKEN_WEIGHT_DEFAULT, TEMPO_WEIGHT_DEFAULT, synthTagSet } from '../../synth/tags.js';
 import { parseNonNegative, parsePositive, parseSeed, parseThreads } from '../main.js';
 
 export function tagTrainCommand(): Command {
@@ -20,6 +20,7 @@ export function tagTrainCommand(): Command {
     .option('--frame_weight <x>', 'weight of the frame tasks\' loss against the clip tasks\'', parsePositive, TAGGING_DEFAULTS.frameWeight)
     .option('--spectrum_weight <x>', 'weight of a log-mel regression from every audio token: the tokens keep the whole spectrum, not only what the heads name (0: none)', parseNonNegative, TAGGING_DEFAULTS.spectrumWeight)
     .option('--tempo_weight <x>', 'weight of a regression of each piece\'s tempo (log2 of its BPM) from the mean audio token: how far from a class boundary, and half or double time an octave off (0: none)', parseNonNegative, TEMPO_WEIGHT_DEFAULT)
+    .option('--tempo_token_weight <x>', 'weight of the same tempo regression from every audio token on its own: each token carries the number, whatever mix of them the LLM reads (0: none)', parseNonNegative, TEMPO_TOKEN_WEIGHT_DEFAULT)
     .option('--num_train_epochs <n>', 'passes over the train clips', parseThreads, TAGGING_DEFAULTS.epochs)
     .option('--learning_rate <x>', 'peak learning rate (cosine schedule, 3 % warm-up)', parsePositive, TAGGING_DEFAULTS.learningRate)
     .option('--per_device_train_batch_size <n>', 'clips per step', parseThreads, TAGGING_DEFAULTS.batchSize)
@@ -28,10 +29,10 @@ export function tagTrainCommand(): Command {
     .option('--json', 'print each event as a JSON line on stdout')
     .action(async (o: {
       model: string; data: string; output_dir: string; tasks?: string; num_train_epochs: number; learning_rate: number;
-      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number; spectrum_weight: number; tempo_weight: number;
+      per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number; spectrum_weight: number; tempo_weight: number; tempo_token_weight: number;
     }) => {
       const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
-      const { tasks, splits, frames: frameTargets, valueTasks } = synthTagSet(o.data, { tasks: names, frames: o.frames, values: o.tempo_weight > 0 });
+      const { tasks, splits, frames: frameTargets, valueTasks } = synthTagSet(o.data, { tasks: names, frames: o.frames, values: o.tempo_weight > 0 || o.tempo_token_weight > 0 });
       const controller = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nmufun tag-train: stopping (nothing is written for a stopped run)');
@@ -50,7 +51,7 @@ export function tagTrainCommand(): Command {
         } else console.error(`\nmufun tag-train: done at step ${e.step}; model in ${e.finalDir}`);
       };
       await trainTagging({
-        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, frameWeight: o.frame_weight, spectrumWeight: o.spectrum_weight, valueTasks, valueWeight: o.tempo_weight, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
+        modelDir: o.model, tasks, train: splits.train, eval: splits.val, frames: frameTargets, frameWeight: o.frame_weight, spectrumWeight: o.spectrum_weight, valueTasks, valueWeight: o.tempo_weight, tokenValueWeight: o.tempo_token_weight, audioRoot: `${o.data}/audio`, outputDir: o.output_dir,
         epochs: o.num_train_epochs, batchSize: o.per_device_train_batch_size, learningRate: o.learning_rate, seed: o.seed,
         runtime: { threads: o.threads },
       }, show, controller.signal);

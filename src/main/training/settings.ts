@@ -10,7 +10,7 @@ import { GRPO_LOSS_TYPES, type GrpoConfig, type GrpoLossType } from '../../model
 import { TAGGING_DEFAULTS as ENGINE_TAGGING_DEFAULTS } from '../../model/train/tagging.js';
 import { type TrainerConfig, trainerConfigFrom } from '../../model/train/trainer.js';
 import type { TrainingKind, TrainingSettingValue, TrainingSettings } from '../../shared/api-training.js';
-import { TAG_TASKS, TEMPO_WEIGHT_DEFAULT } from '../../synth/tags.js';
+import { TAG_TASKS, TEMPO_TOKEN_WEIGHT_DEFAULT, TEMPO_WEIGHT_DEFAULT } from '../../synth/tags.js';
 
 /** Set by the job itself (its source, base model and folder), never by its settings. */
 export const JOB_SET = new Set(['preset', 'data_path', 'data', 'eval_data_path', 'image_folder', 'audio-folder', 'pretrained_model_path', 'model', 'output_dir', 'resume_from_checkpoint']);
@@ -97,10 +97,12 @@ export interface TaggingSettings {
   spectrumWeight: number;
   /** weight of each piece's log2 tempo regressed from the mean audio token (0: none) */
   tempoWeight: number;
+  /** weight of the same regression from every audio token on its own (0: none) */
+  tempoTokenWeight: number;
   tasks: string[];
 }
 
-const TAGGING_DEFAULTS: TaggingSettings = { ...ENGINE_TAGGING_DEFAULTS, frames: false, tempoWeight: TEMPO_WEIGHT_DEFAULT, tasks: [...TAG_TASKS] };
+const TAGGING_DEFAULTS: TaggingSettings = { ...ENGINE_TAGGING_DEFAULTS, frames: false, tempoWeight: TEMPO_WEIGHT_DEFAULT, tempoTokenWeight: TEMPO_TOKEN_WEIGHT_DEFAULT, tasks: [...TAG_TASKS] };
 
 type TaggingSpec = { flag: string; key: keyof TaggingSettings; parse: (v: TrainingSettingValue) => unknown };
 
@@ -113,6 +115,7 @@ const TAGGING_SPECS: readonly TaggingSpec[] = [
   { flag: 'frame_weight', key: 'frameWeight', parse: num('a number > 0', (n) => n > 0) },
   { flag: 'spectrum_weight', key: 'spectrumWeight', parse: num('a number ≥ 0', (n) => n >= 0) },
   { flag: 'tempo_weight', key: 'tempoWeight', parse: num('a number ≥ 0', (n) => n >= 0) },
+  { flag: 'tempo_token_weight', key: 'tempoTokenWeight', parse: num('a number ≥ 0', (n) => n >= 0) },
   {
     flag: 'tasks', key: 'tasks', parse: (v) => {
       const names = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : null;

@@ -51,11 +51,11 @@ async function run(d: TrainingWorkerData, signal: AbortSignal): Promise<void> {
 
 /** A tagging run; the queue takes its events as they are (they are the runner's, less what tagging lacks). */
 async function tag(t: TaggingRun, runtime: { ep: ProviderName; threads?: number }, onEvent: (e: TaggingEvent) => void, signal: AbortSignal): Promise<{ finalDir: string; step: number }> {
-  const set = synthTagSet(t.dataDir, { tasks: t.tasks, frames: t.frames, values: t.tempoWeight > 0 });
+  const set = synthTagSet(t.dataDir, { tasks: t.tasks, frames: t.frames, values: t.tempoWeight > 0 || t.tempoTokenWeight > 0 });
   let step = 0;
   const { finalDir } = await trainTagging({
     modelDir: t.modelDir, tasks: set.tasks, train: set.splits.train, eval: set.splits.val, frames: set.frames, frameWeight: t.frameWeight, spectrumWeight: t.spectrumWeight,
-    valueTasks: set.valueTasks, valueWeight: t.tempoWeight,
+    valueTasks: set.valueTasks, valueWeight: t.tempoWeight, tokenValueWeight: t.tempoTokenWeight,
     audioRoot: t.audioFolder, outputDir: t.outputDir, epochs: t.epochs, batchSize: t.batchSize, learningRate: t.learningRate, seed: t.seed, runtime,
   }, (e) => {
     if (e.type === 'step') step = e.step;

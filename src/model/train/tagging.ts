@@ -89,14 +89,24 @@ function spectrumLoss(x: Value, features: Value, cfg: MufunConfig): Value {
  * squared error where value_weights [clips, V] is not 0 (each weight is (clips·V)/(numbers
  * given), so the mean below is the mean over the numbers given). A class says only which side of
  * a boundary a clip's tempo falls; its number says how far, and a guess at half or double time
- * costs a whole octave.
+ * costs a whole octave. With tokens [clips·N, D], the same head also guesses from every token on
+ * its own (tokenLoss): that error is the mean token's plus the spread of the tokens' guesses, so
+ * it asks each token to carry the number, whatever mix of them the LLM's attention reads.
  */
-function valueLoss(clip: Value, V: number, D: number): { guess: Value; loss: Value } {
+function valueLoss(clip: Value, V: number, D: number, tokens?: { x: Value; N: number }): { guess: Value; loss: Value; tokenLoss?: Value } {
   const g = clip.graph;
-  const guess = linear(clip, g.input('valuer.weight', 'float32', [V, D]), g.input('valuer.bias', 'float32', [V]), D, V);
-  const err = sub(guess, g.input('values', 'float32', ['clips', V]));
-  const loss = reshape(reduceMean(mul(g.input('value_weights', 'float32', ['clips', V]), mul(err, err)), [0, 1]), []);
-  return { guess, loss };
+  const W = g.input('valuer.weight', 'float32', [V, D]), b = g.input('valuer.bias', 'float32', [V]);
+  const values = g.input('values', 'float32', ['clips', V]), weights = g.input('value_weights', 'float32', ['clips', V]);
+  const weightedSquaredError = (guess: Value, target: Value, w: Value, axes: number[]) => {
+    const err = sub(guess, target);
+    return reshape(reduceMean(mul(w, mul(err, err)), axes), []);
+  };
+  const guess = linear(clip, W, b, D, V);
+  const loss = weightedSquaredError(guess, values, weights, [0, 1]);
+  if (!tokens) return { guess, loss };
+  const perToken = reshape(linear(tokens.x, W, b, D, V), [-1, tokens.N, V]); // [clips, N, V]
+  const tokenLoss = weightedSquaredError(perToken, reshape(values, [-1, 1, V]), reshape(weights, [-1, 1, V]), [0, 1, 2]);
+  return { guess, loss, tokenLoss };
 }
 
 const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxCrossEntropyLoss', [logits, reshape(labels, [-1])], {
@@ -108,12 +118,13 @@ const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxC
  * logits [clips, tasks, widest]; with frame tasks also frame_labels [clips, tokens, frameTasks] →
  * frame_loss (mean over the tokens' labels, added to loss × frameWeight) and frame_logits; with a
  * spectrumWeight > 0 also spectrum_loss (added × spectrumWeight); with value tasks also values and
- * value_weights [clips, V] → value_loss (added × valueWeight) and value_guess. With gradients,
+ * value_weights [clips, V] → value_loss (added × valueWeight) and value_guess, and with a
+ * tokenValueWeight > 0 token_value_loss, the same head on every token (added × tokenValueWeight). With gradients,
  * grad.<name> for the tower, connector and heads.
  */
 export function buildTaggingGraph(
   cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, frameTasks: readonly TagTask[] = [], frameWeight = 1,
-  spectrumWeight = 0, valueTasks: readonly string[] = [], valueWeight = 1,
+  spectrumWeight = 0, valueTasks: readonly string[] = [], valueWeight = 1, tokenValueWeight = 0,
 ): { graph: Graph; params: Signature[] } {
   const g = new Graph(withGradients ? 'tagging_train' : 'tagging_eval');
   const root = Params.root(g, src, 'float32', null, null);
@@ -143,10 +154,14 @@ export function buildTaggingGraph(
     heads.push(['spectrum', t.melBins]);
   }
   if (valueTasks.length) {
-    const V = valueTasks.length, v = valueLoss(clip, V, D);
+    const V = valueTasks.length, v = valueLoss(clip, V, D, tokenValueWeight > 0 ? { x: reshape(embeds, [-1, D]), N: tokensPerClip(cfg) } : undefined);
     g.output(v.loss, 'value_loss', 'float32', []);
     g.output(v.guess, 'value_guess', 'float32', ['clips', V]);
-    loss = add(loss, valueWeight === 1 ? v.loss : mulScalar(v.loss, valueWeight));
+    if (valueWeight > 0) loss = add(loss, valueWeight === 1 ? v.loss : mulScalar(v.loss, valueWeight));
+    if (v.tokenLoss) {
+      g.output(v.tokenLoss, 'token_value_loss', 'float32', []);
+      loss = add(loss, tokenValueWeight === 1 ? v.tokenLoss : mulScalar(v.tokenLoss, tokenValueWeight));
+    }
     heads.push(['valuer', V]);
   }
   g.output(loss, 'loss', 'float32', []);
@@ -181,6 +196,8 @@ export interface TaggingConfig {
   valueTasks?: string[];
   /** weight of their squared error against the clip tasks' loss (default 1) */
   valueWeight?: number;
+  /** weight of the same head's squared error on every audio token on its own (default 0: none) */
+  tokenValueWeight?: number;
   audioRoot: string;
   outputDir: string;
   epochs: number;
@@ -221,7 +238,7 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const N = tokensPerClip(cfg), tokenSeconds = (cfg.audioPoolStride * 2 * HOP) / SAMPLE_RATE;
   const seed = c.seed ?? 0;
 
-  const weights = [c.frameWeight ?? 1, c.spectrumWeight ?? 0, valueTasks, c.valueWeight ?? 1] as const;
+  const weights = [c.frameWeight ?? 1, c.spectrumWeight ?? 0, valueTasks, c.valueWeight ?? 1, c.tokenValueWeight ?? 0] as const;
   const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, ...weights);
   const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
   const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks, ...weights).graph, ck.sourceId(), c.runtime ?? {}) : null;

@@ -62,6 +62,7 @@ const TAGGING: Field[] = [
   { flag: 'frame_weight', label: 'Frame tasks\' weight' },
   { flag: 'spectrum_weight', label: 'Spectrum weight (every audio token also regresses its log-mel; 0: off)' },
   { flag: 'tempo_weight', label: 'Tempo weight (the mean audio token also regresses each piece\'s log2 BPM; 0: off)' },
+  { flag: 'tempo_token_weight', label: 'Tempo token weight (every audio token on its own regresses it too; 0: off)' },
   { flag: 'tasks', label: 'Tasks (comma-separated)' },
   { flag: 'seed', label: 'Seed' },
 ];
