@@ -111,7 +111,7 @@ describe('tag-train', () => {
     const cfg = m.config, t = cfg.audioTower, F = t.maxSourcePositions * 2, N = tokensPerClip(cfg), span = 2 * cfg.audioPoolStride;
     const features = Float32Array.from({ length: 2 * t.melBins * F }, (_, i) => Math.sin(i * 0.37) + (i % 7) * 0.1);
     const ck = m.weights as Checkpoint;
-    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, [], 1, 2);
+    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, { spectrumWeight: 2 });
     const heads = params.filter((p) => /^(tagger|spectrum)\./.test(p.name));
     expect(heads.map((p) => p.name).sort()).toEqual(['spectrum.bias', 'spectrum.weight', 'tagger.bias', 'tagger.weight']);
     const s = await createSession(graph, ck.sourceId(), { threads: 2, noCache: true });
@@ -154,7 +154,7 @@ describe('tag-train', () => {
     const m = MufunModel.load(model, { threads: 2, noCache: true });
     const cfg = m.config, t = cfg.audioTower, F = t.maxSourcePositions * 2;
     const ck = m.weights as Checkpoint;
-    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, [], 1, 0, ['pitch'], 3);
+    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, { valueTasks: ['pitch'], valueWeight: 3 });
     const heads = params.filter((p) => /^(tagger|valuer)\./.test(p.name));
     expect(heads.map((p) => p.name).sort()).toEqual(['tagger.bias', 'tagger.weight', 'valuer.bias', 'valuer.weight']);
     const s = await createSession(graph, ck.sourceId(), { threads: 2, noCache: true });
@@ -202,7 +202,7 @@ describe('tag-train', () => {
     const m = MufunModel.load(model, { threads: 2, noCache: true });
     const cfg = m.config, t = cfg.audioTower, F = t.maxSourcePositions * 2, N = tokensPerClip(cfg), D = cfg.llm.hiddenSize;
     const ck = m.weights as Checkpoint;
-    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, [], 1, 0, ['pitch'], 0, 2);
+    const { graph, params } = buildTaggingGraph(cfg, ck, [REGISTER], false, { valueTasks: ['pitch'], valueWeight: 0, tokenValueWeight: 2 });
     const features = Float32Array.from({ length: 2 * t.melBins * F }, (_, i) => Math.sin(i * 0.11) + (i % 5) * 0.2);
     const W = Float32Array.from({ length: D }, (_, d) => Math.cos(d * 0.7) * 0.05), b = 0.25;
     const values = [0.5, -1.5];

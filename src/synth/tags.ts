@@ -31,6 +31,8 @@ export const VALUE_TASKS = { 'log2 bpm / 100': (spec: ClipSpec) => (spec.kind ==
 export const TEMPO_WEIGHT_DEFAULT = 0;
 /** `tag-train --tempo_token_weight`'s default: no tempo regression from each audio token. */
 export const TEMPO_TOKEN_WEIGHT_DEFAULT = 0;
+/** Whether a run with these weights regresses the tempo at all, and so needs every clip's BPM. */
+export const regressesTempo = (tempoWeight: number, tempoTokenWeight: number) => tempoWeight > 0 || tempoTokenWeight > 0;
 
 /**
  * The folder's labels.jsonl as tagging tasks and clips by split. `tasks` null: all of them.

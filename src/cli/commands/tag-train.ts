@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { TAGGING_DEFAULTS, type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
 import { PITCH_CLASS_TASKS } from '../../synth/frames.js';
-import { TAG_TASKS, TEMPO_TOKEN_WEIGHT_DEFAULT, TEMPO_WEIGHT_DEFAULT, synthTagSet } from '../../synth/tags.js';
+import { TAG_TASKS, TEMPO_TOKEN_WEIGHT_DEFAULT, TEMPO_WEIGHT_DEFAULT, regressesTempo, synthTagSet } from '../../synth/tags.js';
 import { parseNonNegative, parsePositive, parseSeed, parseThreads } from '../main.js';
 
 export function tagTrainCommand(): Command {
@@ -32,7 +32,7 @@ export function tagTrainCommand(): Command {
       per_device_train_batch_size: number; seed: number; threads?: number; json?: boolean; frames?: boolean; frame_weight: number; spectrum_weight: number; tempo_weight: number; tempo_token_weight: number;
     }) => {
       const names = o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : null;
-      const { tasks, splits, frames: frameTargets, valueTasks } = synthTagSet(o.data, { tasks: names, frames: o.frames, values: o.tempo_weight > 0 || o.tempo_token_weight > 0 });
+      const { tasks, splits, frames: frameTargets, valueTasks } = synthTagSet(o.data, { tasks: names, frames: o.frames, values: regressesTempo(o.tempo_weight, o.tempo_token_weight) });
       const controller = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nmufun tag-train: stopping (nothing is written for a stopped run)');

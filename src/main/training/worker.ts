@@ -7,7 +7,7 @@ import { loadRewards } from '../../model/train/rewards.js';
 import { type TaggingEvent, trainTagging } from '../../model/train/tagging.js';
 import type { ProviderName } from '../../shared/api.js';
 import { type TrainEvent, train } from '../../model/train/trainer.js';
-import { synthTagSet } from '../../synth/tags.js';
+import { regressesTempo, synthTagSet } from '../../synth/tags.js';
 import { type FromTrainingWorker, TRAINING_WORKER_KIND } from './protocol.js';
 import type { RunPlan, TaggingRun } from './settings.js';
 import { runAsWorker } from '../worker-run.js';
@@ -51,7 +51,7 @@ async function run(d: TrainingWorkerData, signal: AbortSignal): Promise<void> {
 
 /** A tagging run; the queue takes its events as they are (they are the runner's, less what tagging lacks). */
 async function tag(t: TaggingRun, runtime: { ep: ProviderName; threads?: number }, onEvent: (e: TaggingEvent) => void, signal: AbortSignal): Promise<{ finalDir: string; step: number }> {
-  const set = synthTagSet(t.dataDir, { tasks: t.tasks, frames: t.frames, values: t.tempoWeight > 0 || t.tempoTokenWeight > 0 });
+  const set = synthTagSet(t.dataDir, { tasks: t.tasks, frames: t.frames, values: regressesTempo(t.tempoWeight, t.tempoTokenWeight) });
   let step = 0;
   const { finalDir } = await trainTagging({
     modelDir: t.modelDir, tasks: set.tasks, train: set.splits.train, eval: set.splits.val, frames: set.frames, frameWeight: t.frameWeight, spectrumWeight: t.spectrumWeight,

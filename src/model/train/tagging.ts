@@ -113,6 +113,16 @@ const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxC
   ignore_index: int(IGNORE), reduction: { kind: 'string', v: 'mean' },
 });
 
+/** The losses added to the clip tasks' and their weights (TaggingConfig's, by the same names). */
+export interface TaggingLosses {
+  frameTasks?: readonly TagTask[];
+  frameWeight?: number;
+  spectrumWeight?: number;
+  valueTasks?: readonly string[];
+  valueWeight?: number;
+  tokenValueWeight?: number;
+}
+
 /**
  * input_features [clips, mel, frames], labels [clips, tasks] → loss (mean over the clips' labels),
  * logits [clips, tasks, widest]; with frame tasks also frame_labels [clips, tokens, frameTasks] →
@@ -123,9 +133,9 @@ const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxC
  * grad.<name> for the tower, connector and heads.
  */
 export function buildTaggingGraph(
-  cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, frameTasks: readonly TagTask[] = [], frameWeight = 1,
-  spectrumWeight = 0, valueTasks: readonly string[] = [], valueWeight = 1, tokenValueWeight = 0,
+  cfg: MufunConfig, src: WeightSource, tasks: readonly TagTask[], withGradients = true, losses: TaggingLosses = {},
 ): { graph: Graph; params: Signature[] } {
+  const { frameTasks = [], frameWeight = 1, spectrumWeight = 0, valueTasks = [], valueWeight = 1, tokenValueWeight = 0 } = losses;
   const g = new Graph(withGradients ? 'tagging_train' : 'tagging_eval');
   const root = Params.root(g, src, 'float32', null, null);
   const t = cfg.audioTower;
@@ -238,10 +248,10 @@ export async function trainTagging(c: TaggingConfig, onEvent: (e: TaggingEvent) 
   const N = tokensPerClip(cfg), tokenSeconds = (cfg.audioPoolStride * 2 * HOP) / SAMPLE_RATE;
   const seed = c.seed ?? 0;
 
-  const weights = [c.frameWeight ?? 1, c.spectrumWeight ?? 0, valueTasks, c.valueWeight ?? 1, c.tokenValueWeight ?? 0] as const;
-  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, frameTasks, ...weights);
+  const losses: TaggingLosses = { frameTasks, frameWeight: c.frameWeight, spectrumWeight: c.spectrumWeight, valueTasks, valueWeight: c.valueWeight, tokenValueWeight: c.tokenValueWeight };
+  const { graph, params } = buildTaggingGraph(cfg, ck, c.tasks, true, losses);
   const step1 = await createSession(graph, ck.sourceId(), c.runtime ?? {});
-  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, frameTasks, ...weights).graph, ck.sourceId(), c.runtime ?? {}) : null;
+  const evalSession = c.eval.length ? await createSession(buildTaggingGraph(cfg, ck, c.tasks, false, losses).graph, ck.sourceId(), c.runtime ?? {}) : null;
   // The heads start small and seeded (smaller than Linear's ±1/√D keeps the first steps calm).
   const rand = rng(seed);
   const isHead = (name: string) => ['tagger.', 'framer.', 'spectrum.', 'valuer.'].some((h) => name.startsWith(h));
