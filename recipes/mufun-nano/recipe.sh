@@ -7,28 +7,31 @@
 #   instrument, key and chord, then for every task) → retagging (the tower and connector again:
 #   the first tagging stopped before they had learnt pitch) and the LLM on the new tokens → answers
 #   (the same questions answered with the option's text, "brass", not its letter; then major/minor
-#   through the key, "In D major, so major.") → tagging once more (each piece's BPM regressed as
-#   well) and the LLM on those tokens → GRPO on the questions the tower hears best (optional) →
-#   per-task test accuracy → resources/.
+#   through the key, "In D major, so major.") → tagging once more and the LLM on those tokens →
+#   the tower taught the tempo (three taggings that regress each piece's BPM, the LLM on the tokens
+#   of each) → GRPO on the questions the tower hears best (optional) → per-task test accuracy →
+#   resources/.
 # Every stage is skipped when its output exists; the LLM stages resume where they stopped
 # (tagging starts over).
 #   WORK=/tmp/mufun-nano THREADS=2 bash recipes/mufun-nano/recipe.sh
-# The shipped model (v4.6) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
+# The shipped model (v4.7) is the defaults': a 192-wide tower tagged in two phases on 4800 clips,
 # stage 1 capped at 1680 steps, letters on 96000 binding questions (half with options from every
 # task's labels) in four phases, one mixed round, then two drill rounds on the clips' questions in
 # further option orders of instrument, key and chord, two more with every task's, then two epochs
 # of retagging and one round of the LLM on the new tokens, then one round answering with the
 # option's text, then three answering major/minor through the key, the last on questions the
-# others had not seen, then two more epochs of tagging and one round on their tokens
-# (DEVELOPERS.md "Training"). The shipped weights took the same stages (v4.1's last two rounds,
-# v4.2's retagging and round, v4.3's to v4.6's rounds run by this script or its exact commands,
-# from the earlier models' weights) with four differences: the first letters
-# phase ran on 24000 task-only binding questions, the mixed round was the first 1500 steps of a
-# 2400-step schedule, the first drill round's option orders (6 instrument, 2 key, 3 chord per
-# clip) and its 30000 binding questions (a random draw) came from a script before synth-data wrote
-# them, and v4.5's last phase measured its eval loss every 1000 steps, not 600.
-# v4.5: RETAG2_EPOCHS=0 (the rest as now). v4.4: that and VIA_KEY_PLAN=600@3e-4. v4.3:
-# RETAG2_EPOCHS=0 VIA_KEY_PLAN=. v4.2: that and ANSWERS_PLAN=. v4.1: that and RETAG_EPOCHS=0.
+# others had not seen, then two more epochs of tagging and one round on their tokens, then three
+# taggings for the tempo, each with its rounds (DEVELOPERS.md "Training"). The shipped weights
+# took the same stages (v4.1's last two rounds, v4.2's retagging and round, v4.3's to v4.7's stages
+# run by this script or its exact commands, from the earlier models' weights) with four
+# differences: the first letters phase ran on 24000 task-only binding questions, the mixed round
+# was the first 1500 steps of a 2400-step schedule, the first drill round's option orders (6
+# instrument, 2 key, 3 chord per clip) and its 30000 binding questions (a random draw) came from a
+# script before synth-data wrote them, and v4.5's last phase measured its eval loss every 1000
+# steps, not 600.
+# v4.6: TEMPO_WEIGHT=2 TEMPO_TOWER=0. v4.5: RETAG2_EPOCHS=0 TEMPO_TOWER=0 (the rest as now).
+# v4.4: that and VIA_KEY_PLAN=600@3e-4. v4.3: RETAG2_EPOCHS=0 TEMPO_TOWER=0 VIA_KEY_PLAN=.
+# v4.2: that and ANSWERS_PLAN=. v4.1: that and RETAG_EPOCHS=0.
 # v4: that and DRILL_ALL_PLAN=.
 # v3.1: CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
 #   FULL_STEPS= BINDING=24000 BINDING_ANY=0 LETTERS_PLAN= MIXED_ROUNDS=2 MIXED_STEPS=2400 MIXED_LR=1e-3
@@ -73,8 +76,13 @@ VIA_KEY_PLAN=${VIA_KEY_PLAN-600@3e-4 600@3e-4 3000@3e-4@7}
 # BPM regressed at weight TEMPO_WEIGHT: tag-train --tempo_weight) and the LLM on its new tokens in
 # RETAG2_PLAN's phases on the via-key questions (0 / empty: none)
 RETAG2_EPOCHS=${RETAG2_EPOCHS:-2}
-TEMPO_WEIGHT=${TEMPO_WEIGHT:-2}
+TEMPO_WEIGHT=${TEMPO_WEIGHT:-0}  # v4.6: 2
 RETAG2_PLAN=${RETAG2_PLAN-1500@3e-4@13}
+# then the tower taught the tempo in three taggings (TEMPO_TOWER=0: none), each followed by the LLM
+# on its new tokens: TEMPO_PLAN's phases after the first two, TEMPO_LAST_PLAN's after the last
+TEMPO_TOWER=${TEMPO_TOWER:-1}
+TEMPO_PLAN=${TEMPO_PLAN-750@2e-4@14}
+TEMPO_LAST_PLAN=${TEMPO_LAST_PLAN-750@2e-4@14 750@2e-4@15}
 MIXED_CONNECTOR=${MIXED_CONNECTOR:-frozen}  # full: the mixed rounds train the connector too (MuFun's full stage does)
 STAGE0=${STAGE0:-frames}     # clip: tagging on clip labels; frames: then again with frame labels too
 CONFIG=${CONFIG:-recipes/mufun-nano/config-wide.json}
@@ -236,16 +244,34 @@ restyled() {
 # test clips, inside its key answers for 86 %: the tonic named first makes the mode a short step.
 # Its mode questions answered "In D major, so major." ask for that step in the answer.
 [ -z "$VIA_KEY_PLAN" ] || restyled via-key "$VIA_KEY_PLAN" --mc-answers "$ANSWERS" --mode-via-key
+#   reread NAME PLAN: the LLM on the via-key questions in PLAN's phases, from $prev
+reread() {
+  [ -n "$VIA_KEY_PLAN" ] || { echo "recipe: $1 trains on the via-key questions: it needs VIA_KEY_PLAN" >&2; exit 1; }
+  phases "$1" "$WORK/data-via-key/train-drill-all.json" "$2" --eval_steps 1000 --save_steps 300 --eval_data_path "$WORK/data-via-key/val-eval.json"
+}
 # The tower again: two more epochs of tagging from v4.5 raise its heads on most tasks (key 77 →
-# 84 %, direction 69 → 79 %, mode 61 → 66 %). Each piece's tempo regressed as log2 BPM was meant
-# to ask the tokens for the beat's period; a control without it heard more on every other task
-# (mode 75 %, key 86 %) and tempo 85 % against 86 %; its LLM round (TEMPO_WEIGHT=0) gains on every
-# task but tempo (77.5 against 79.7 %: more half/double-time errors), so the weight stays
-# (bench/results/nano-v4.6-2026-11-28.json, nano-tower-tempo-2026-11-28.json).
+# 84 %, direction 69 → 79 %, mode 61 → 66 %); the LLM round on the new tokens gains on every task
+# but tempo (77.5 %). v4.6 shipped with each piece's log2 BPM regressed at weight 2 (tempo 79.7 %)
+# at a cost to every other head (bench/results/nano-v4.6-2026-11-28.json,
+# nano-tower-tempo-2026-11-28.json).
 if [ "$RETAG2_EPOCHS" != 0 ]; then
-  [ -n "$VIA_KEY_PLAN" ] || { echo "recipe: RETAG2 trains on the via-key questions: it needs VIA_KEY_PLAN" >&2; exit 1; }
   retag retag2 "$RETAG2_EPOCHS" --tempo_weight "$TEMPO_WEIGHT"
-  phases reread "$WORK/data-via-key/train-drill-all.json" "$RETAG2_PLAN" --eval_steps 1000 --save_steps 300 --eval_data_path "$WORK/data-via-key/val-eval.json"
+  reread reread "$RETAG2_PLAN"
+fi
+# The tempo: a linear probe reads it off those tokens no better than the LLM does (the tokens are
+# the limit), and the tower hears more of it only when tempo is most of what it is asked. One
+# epoch with the log2 BPM regressed (tempo 85 %, the tower's val heads); two with only the tempo
+# and meter heads, the BPM asked of the mean token and of every token on its own
+# (--tempo_token_weight), which lift tempo 85 → 91 % but let the tower forget the rest (instrument
+# 78 % on test); one epoch of every head with the same tempo weights, which brings the rest back
+# and keeps the tempo (bench/results/nano-tempo-tokens-2026-11-28.json, nano-v4.7-2026-11-28.json).
+if [ "$TEMPO_TOWER" != 0 ]; then
+  retag tempo-tag 1 --tempo_weight 1 --learning_rate 3e-4
+  reread tempo-read "$TEMPO_PLAN"
+  retag tempo-only 2 --tasks tempo,meter --tempo_weight 1 --tempo_token_weight 2 --spectrum_weight 0
+  reread tempo-only-read "$TEMPO_PLAN"
+  retag tempo-all 1 --tempo_weight 1 --tempo_token_weight 2 --learning_rate 2e-4
+  reread tempo-all-read "$TEMPO_LAST_PLAN"
 fi
 FINAL="$prev/final"
 
@@ -272,7 +298,7 @@ fi
 
 # How it was trained, in a sentence for the card.
 plan_info() { local p out=(); for p in $1; do IFS=@ read -r steps lr seed <<< "$p"; out+=("$steps at lr $lr${seed:+ (seed $seed)}"); done; local IFS=,; echo "${out[*]}" | sed 's/,/, /g'; }
-TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$RETAG_EPOCHS" = 0 ] || echo ", then tagging again (${RETAG_EPOCHS} epochs with frame labels at lr ${RETAG_LR}, every audio token regressing its log-mel at weight ${SPECTRUM}) and steps $(plan_info "$ADAPT_PLAN") of the LLM on the new tokens")$([ -z "$ANSWERS_PLAN" ] || echo ", then steps $(plan_info "$ANSWERS_PLAN") on the same questions answered ${ANSWERS} (synth-data --mc-answers)")$([ -z "$VIA_KEY_PLAN" ] || echo ", then steps $(plan_info "$VIA_KEY_PLAN") with major/minor answered through the key (--mode-via-key)")$([ "$RETAG2_EPOCHS" = 0 ] || echo ", then tagging once more (${RETAG2_EPOCHS} epochs as before, each piece's log2 BPM regressed at weight ${TEMPO_WEIGHT}) and steps $(plan_info "$RETAG2_PLAN") of the LLM on the new tokens")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
+TRAINING="tagging of tower and connector (${STAGE0_INFO}, batch 16), then $([ -n "$FULL_STEPS" ] && echo "$FULL_STEPS steps" || echo "$EPOCHS epoch(s)") of LLM training (tower and connector frozen, ${QPC} questions per task and clip, batch 8, lr ${LR}), then letters: $([ -n "$LETTERS_PLAN" ] && echo "steps $(plan_info "$LETTERS_PLAN")" || echo "1 epoch") on ${BINDING} text-only binding questions$([ "$BINDING_ANY" = 0 ] || echo " (a share of ${BINDING_ANY} with options from every task's labels)") and ${MIXED_ROUNDS} × ${MIXED_STEPS} steps of them mixed with the clips' questions$([ "$MIXED_LR" = "$LR" ] || echo " at lr $MIXED_LR")$([ "$MIXED_CONNECTOR" = frozen ] || echo " (connector trained too)")$([ -z "$DRILL_PLAN" ] || echo ", then drill: steps $(plan_info "$DRILL_PLAN") on the clips' questions, ${ORDERS} further option orders per clip for ${ORDER_TASKS//,/, }, and ${DRILL_BINDING} binding questions")$([ -z "$DRILL_ALL_PLAN" ] || echo ", then steps $(plan_info "$DRILL_ALL_PLAN") with ${ALL_ORDERS} further option orders per clip for ${ALL_ORDER_TASKS//,/, } as well")$([ "$RETAG_EPOCHS" = 0 ] || echo ", then tagging again (${RETAG_EPOCHS} epochs with frame labels at lr ${RETAG_LR}, every audio token regressing its log-mel at weight ${SPECTRUM}) and steps $(plan_info "$ADAPT_PLAN") of the LLM on the new tokens")$([ -z "$ANSWERS_PLAN" ] || echo ", then steps $(plan_info "$ANSWERS_PLAN") on the same questions answered ${ANSWERS} (synth-data --mc-answers)")$([ -z "$VIA_KEY_PLAN" ] || echo ", then steps $(plan_info "$VIA_KEY_PLAN") with major/minor answered through the key (--mode-via-key)")$([ "$RETAG2_EPOCHS" = 0 ] || echo ", then tagging once more (${RETAG2_EPOCHS} epochs as before$([ "$TEMPO_WEIGHT" = 0 ] || echo ", each piece's log2 BPM regressed at weight ${TEMPO_WEIGHT}")) and steps $(plan_info "$RETAG2_PLAN") of the LLM on the new tokens")$([ "$TEMPO_TOWER" = 0 ] || echo ", then the tower taught the tempo: 1 epoch with each piece's log2 BPM regressed from the mean token (lr 3e-4), 2 epochs with only the tempo and meter heads and the BPM regressed from every token as well (weight 2, no log-mel, lr 5e-4), 1 epoch of every head with both (lr 2e-4), after each steps $(plan_info "$TEMPO_PLAN") of the LLM on the new tokens (after the last: $(plan_info "$TEMPO_LAST_PLAN"))")$([ "$GRPO_STEPS" = 0 ] || echo ", then ${GRPO_STEPS} GRPO steps on the val clips' instrument and meter questions (8 prompts × 8 sampled answers a step, reward: the option mufun eval scores)")"
 mkdir -p resources/mufun-nano
 for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do cp "$FINAL/$f" resources/mufun-nano/; done
 cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json
