@@ -23,12 +23,13 @@ const report = (() => {
   return { model: 'm', data: 'd', skipped: 0, tasks: [task('instrument', 2, 1), task('mode', 1, 1)], overall: task('overall', 3, 2), results, cancelled: false };
 })();
 
-function card(...extra: string[]): string {
+function card(options: Record<string, string> = {}): string {
   const dir = tmp('card');
   for (const f of ['model.safetensors', 'config.json']) symlinkSync(join(NANO, f), join(dir, f));
   writeFileSync(join(dir, 'eval.json'), JSON.stringify(report));
   const out = join(dir, 'README.md');
-  execFileSync(process.execPath, [CARD, join(dir, 'eval.json'), join(NANO, 'dataset.json'), out, 'two stages', ...extra]);
+  const flags = Object.entries({ training: 'two stages', ...options }).flatMap(([k, v]) => [`--${k}`, v]);
+  execFileSync(process.execPath, [CARD, '--eval', join(dir, 'eval.json'), '--dataset', join(NANO, 'dataset.json'), '--out', out, ...flags]);
   return readFileSync(out, 'utf8');
 }
 
@@ -43,7 +44,7 @@ describe('the MuFun-nano model card', () => {
 
   it('points at the training curves: training-curves.svg, or the pictures it is given when the stages were plotted apart', () => {
     expect(card()).toContain('Curves: `training-curves.svg`.');
-    expect(card('', '', '', '`a.svg` (the first stages), `b.svg` (the last)')).toContain('Curves: `a.svg` (the first stages), `b.svg` (the last).');
+    expect(card({ curves: '`a.svg` (the first stages), `b.svg` (the last)' })).toContain('Curves: `a.svg` (the first stages), `b.svg` (the last).');
   });
 
   it('says which of the project\'s goals are met', () => {
@@ -60,11 +61,21 @@ describe('the MuFun-nano model card', () => {
     expect(card()).toContain(`at ${(n / 1e6).toFixed(1)} M parameters`);
   });
 
+  it('refuses to run without the evaluation, the dataset or the card to write, and says which is missing', () => {
+    let err = '';
+    try {
+      execFileSync(process.execPath, [CARD, '--eval', 'e.json', '--out', 'README.md'], { stdio: 'pipe' });
+    } catch (e) {
+      err = String((e as { stderr: Buffer }).stderr);
+    }
+    expect(err).toContain('model-card: --dataset is required');
+  });
+
   it('reports real recordings by the shape of the answers, beside synthetic clips, only when measured', () => {
     expect(card()).not.toContain('## On real recordings');
     const real = resolve('bench/results/real-nano-v3.1-2026-11-27.json');
     const r = JSON.parse(readFileSync(real, 'utf8')) as { recordings: number; real: Record<string, { forms: { exact: number }; asked: number }> };
-    const md = card('', '', real);
+    const md = card({ real });
     expect(md).toContain('## On real recordings');
     expect(md).toContain(`Asked about ${r.recordings} tracks`);
     const exact = Object.entries(r.real).filter(([t]) => t !== 'caption').reduce((s, [, t]) => s + t.forms.exact, 0);

@@ -33,7 +33,7 @@
 # v4.4: that and VIA_KEY_PLAN=600@3e-4. v4.3: RETAG2_EPOCHS=0 TEMPO_TOWER=0 VIA_KEY_PLAN=.
 # v4.2: that and ANSWERS_PLAN=. v4.1: that and RETAG_EPOCHS=0.
 # v4: that and DRILL_ALL_PLAN=.
-# v3.1: CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
+# v3.1: that and CLIPS=1200 TAG_EPOCHS=12 STAGE0=clip CONFIG=recipes/mufun-nano/config.json
 #   FULL_STEPS= BINDING=24000 BINDING_ANY=0 LETTERS_PLAN= MIXED_ROUNDS=2 MIXED_STEPS=2400 MIXED_LR=1e-3
 #   ORDERS=0 DRILL_PLAN= GRPO_STEPS=80
 set -euo pipefail
@@ -288,10 +288,10 @@ fi
 mufun eval --model "$FINAL" --data "$WORK/data/test.json" --audio-folder "$WORK/data/audio" --json > "$WORK/eval-test.json"
 mufun plot-metrics "${curves[@]}" --out "$WORK/curves.svg"
 # Real recordings it never heard (Debian's game music, when installed): the card's "On real recordings".
-real=()
+real=
 if [ -d /usr/share/games/etr/music ] && [ -d /usr/share/games/frozen-bubble/snd ]; then
   node dist/bench/run.js real --model "$FINAL" --synthetic "$WORK/data" --threads "$THREADS" > "$WORK/real.json"
-  real=("$WORK/real.json")
+  real="$WORK/real.json"
 else
   echo "recipe: no real recordings (apt-get install extremetuxracer-data frozen-bubble-data): the card goes without them" >&2
 fi
@@ -305,6 +305,6 @@ cp "$WORK/eval-test.json" resources/mufun-nano/eval-test.json
 cp "$WORK/curves.svg" resources/mufun-nano/training-curves.svg
 cp "$TAG_METRICS" resources/mufun-nano/tagging-metrics.jsonl
 cp "$WORK/data/dataset.json" resources/mufun-nano/dataset.json
-node recipes/mufun-nano/model-card.mjs "$WORK/eval-test.json" "$WORK/data/dataset.json" resources/mufun-nano/README.md "$TRAINING" "$TAG_METRICS" \
-  recipes/mufun-nano/status.md "${real[@]}"
+node recipes/mufun-nano/model-card.mjs --eval "$WORK/eval-test.json" --dataset "$WORK/data/dataset.json" --out resources/mufun-nano/README.md \
+  --training "$TRAINING" --tagging "$TAG_METRICS" --status recipes/mufun-nano/status.md ${real:+--real "$real"}
 echo "MuFun-nano: resources/mufun-nano ($(du -sh resources/mufun-nano | cut -f1))"
