@@ -4,19 +4,17 @@
 // and (given a markdown file) the maintainers' status note, after the model's description; and
 // (given `npm run bench -- real`'s output) how it answers about real recordings; then, optionally,
 // where the training curves are, when not all in training-curves.svg.
-//   node recipes/mufun-nano/model-card.mjs --eval EVAL.json --dataset DATASET.json --out MODEL/README.md
-//     [--training "how it was trained"] [--tagging metrics.jsonl] [--status STATUS.md] [--real REAL.json]
-//     [--curves "where the curves are"]
 import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { namesRightLabel } from './answers.mjs';
 
+const USAGE = 'model-card.mjs --eval EVAL.json --dataset DATASET.json --out MODEL/README.md [--training TEXT] [--tagging METRICS.jsonl] [--status STATUS.md] [--real REAL.json] [--curves TEXT]';
 const text = { type: 'string' };
 const { values: args } = parseArgs({ options: { eval: text, dataset: text, out: text, training: text, tagging: text, status: text, real: text, curves: text } });
 for (const need of ['eval', 'dataset', 'out']) {
   if (!args[need]) {
-    console.error(`model-card: --${need} is required (usage: model-card.mjs --eval EVAL.json --dataset DATASET.json --out MODEL/README.md [--training TEXT] [--tagging METRICS.jsonl] [--status STATUS.md] [--real REAL.json] [--curves TEXT])`);
+    console.error(`model-card: --${need} is required (usage: ${USAGE})`);
     process.exit(2);
   }
 }

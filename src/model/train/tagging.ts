@@ -113,13 +113,19 @@ const crossEntropy = (logits: Value, labels: Value) => logits.graph.op('SoftmaxC
   ignore_index: int(IGNORE), reduction: { kind: 'string', v: 'mean' },
 });
 
-/** The losses added to the clip tasks' and their weights (TaggingConfig's, by the same names). */
+/** The losses added to the clip tasks' loss, and their weights. */
 export interface TaggingLosses {
+  /** labels per audio token, learnt by a second head on every token */
   frameTasks?: readonly TagTask[];
+  /** weight of the frame tasks' loss against the clip tasks' (default 1) */
   frameWeight?: number;
+  /** weight of the tokens' log-mel regression (spectrumLoss; default 0: none) */
   spectrumWeight?: number;
+  /** numbers per clip (TaggedClip.values) a third head regresses from the mean audio token */
   valueTasks?: readonly string[];
+  /** weight of their squared error against the clip tasks' loss (default 1) */
   valueWeight?: number;
+  /** weight of the same head's squared error on every audio token on its own (default 0: none) */
   tokenValueWeight?: number;
 }
 
@@ -190,7 +196,8 @@ export function buildTaggingGraph(
   return { graph: g, params };
 }
 
-export interface TaggingConfig {
+/** A tagging run; its frame tasks come with their labels (frames), the other losses as buildTaggingGraph takes them. */
+export interface TaggingConfig extends Omit<TaggingLosses, 'frameTasks'> {
   modelDir: string;
   tasks: TagTask[];
   train: TaggedClip[];
@@ -198,16 +205,6 @@ export interface TaggingConfig {
   eval: TaggedClip[];
   /** labels per audio token, learnt by a second head on every token */
   frames?: FrameTargets;
-  /** weight of the frame tasks' loss against the clip tasks' (default 1) */
-  frameWeight?: number;
-  /** weight of the tokens' log-mel regression (spectrumLoss; default 0: none) */
-  spectrumWeight?: number;
-  /** numbers per clip (TaggedClip.values) a third head regresses from the mean audio token */
-  valueTasks?: string[];
-  /** weight of their squared error against the clip tasks' loss (default 1) */
-  valueWeight?: number;
-  /** weight of the same head's squared error on every audio token on its own (default 0: none) */
-  tokenValueWeight?: number;
   audioRoot: string;
   outputDir: string;
   epochs: number;
